@@ -1,0 +1,51 @@
+package dev.handoff.spi;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * The durable, replicated log of {@link SlotRecord}s that every node reads in full.
+ *
+ * <p>Contract:
+ *
+ * <ul>
+ *   <li>{@link #start(Consumer)} begins reading from the beginning of the log and hands every
+ *       record to the sink, on a single reader thread, in log order within each partition. The
+ *       returned future completes when the reader's position has reached the end offsets read at
+ *       start (replay done); it completes exceptionally if the log cannot be read or is
+ *       misconfigured.
+ *   <li>{@link #append(SlotRecord)} completes only when the record is durably acknowledged
+ *       (replicated per the log's durability settings), with its position; otherwise it completes
+ *       exceptionally. The record is also delivered to the sink later, like any other record.
+ *   <li>{@link #barrier()} completes once every record acknowledged before the call started has
+ *       been handed to the sink (read-your-writes across nodes, invariant I4).
+ *   <li>Records the log cannot decode are skipped, counted in {@link #skippedRecords()} and logged;
+ *       they never stop the reader.
+ * </ul>
+ *
+ * <p>All methods are thread-safe. {@link #close()} is idempotent; pending futures complete
+ * exceptionally.
+ */
+public interface DeltaLog extends AutoCloseable {
+
+  /** Starts reading; see the class documentation. May be called once. */
+  CompletableFuture<Void> start(Consumer<LogEntry> sink);
+
+  /** Appends a record; completes when acknowledged. */
+  CompletableFuture<LogPosition> append(SlotRecord record);
+
+  /** Completes when every record acknowledged before this call has reached the sink. */
+  CompletableFuture<Void> barrier();
+
+  /**
+   * The largest application state, in bytes, that {@link #append} accepts; larger ones must be
+   * refused before anything is sent.
+   */
+  int maxStateBytes();
+
+  /** Records skipped because they could not be decoded, since start. */
+  long skippedRecords();
+
+  @Override
+  void close();
+}

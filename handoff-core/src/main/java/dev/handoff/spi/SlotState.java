@@ -1,0 +1,76 @@
+package dev.handoff.spi;
+
+import java.util.Arrays;
+import java.util.HexFormat;
+
+/**
+ * A writer's state for one session, as carried by a {@link SlotRecord}. Self-contained: a replica
+ * can decide ownership and the current value from the records that compaction keeps.
+ *
+ * @param epoch the ownership epoch this write is made under (claims raise it by one)
+ * @param claimOffset the log offset of the record in which {@code writer} claimed {@code epoch}, in
+ *     the session's partition; {@link #SELF} when this record is itself that claim
+ * @param seq the writer's counter for this write; with the writer id it forms the write's dot
+ * @param hlc hybrid logical clock timestamp of the write (see {@code dev.handoff.crdt.Hlc})
+ * @param value the application state bytes as produced by the {@link StateCodec}; {@code null} when
+ *     {@code ended}
+ * @param ended true when the owner ended the session: the key reads as absent, and older epochs
+ *     stay fenced until the slot is tombstoned
+ */
+public record SlotState(
+    long epoch, long claimOffset, long seq, long hlc, byte[] value, boolean ended) {
+
+  /** {@link #claimOffset} value meaning "the claim is this very record". */
+  public static final long SELF = -1L;
+
+  public SlotState {
+    if (epoch < 1) {
+      throw new IllegalArgumentException("epoch must be >= 1, was " + epoch);
+    }
+    if (claimOffset < SELF) {
+      throw new IllegalArgumentException("claimOffset must be >= -1, was " + claimOffset);
+    }
+    if (ended != (value == null)) {
+      throw new IllegalArgumentException(
+          ended ? "an ended slot carries no value" : "a live slot needs a value");
+    }
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof SlotState s
+        && epoch == s.epoch
+        && claimOffset == s.claimOffset
+        && seq == s.seq
+        && hlc == s.hlc
+        && ended == s.ended
+        && Arrays.equals(value, s.value);
+  }
+
+  @Override
+  public int hashCode() {
+    return Long.hashCode(epoch) * 31 + Long.hashCode(seq) * 17 + Arrays.hashCode(value);
+  }
+
+  @Override
+  public String toString() {
+    String v;
+    if (value == null) {
+      v = "ended";
+    } else if (value.length <= 8) {
+      v = "0x" + HexFormat.of().formatHex(value);
+    } else {
+      v = value.length + "B";
+    }
+    return "SlotState[e"
+        + epoch
+        + (claimOffset == SELF ? " claim@self" : " claim@" + claimOffset)
+        + " seq="
+        + seq
+        + " hlc="
+        + hlc
+        + " "
+        + v
+        + "]";
+  }
+}
