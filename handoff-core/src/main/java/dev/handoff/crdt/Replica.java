@@ -149,6 +149,36 @@ public final class Replica {
     return null;
   }
 
+  /**
+   * Joins another replica's whole state into this one: the same as applying every record it holds,
+   * tombstone markers included. {@code other} is only read.
+   */
+  public void join(Replica other) {
+    if (other == this) {
+      return;
+    }
+    for (LogEntry e : other.entries()) {
+      apply(e);
+    }
+  }
+
+  /** The records this replica holds (tombstone markers as tombstones), by session then writer. */
+  List<LogEntry> entries() {
+    var out = new ArrayList<LogEntry>();
+    new TreeSet<>(sessions.keySet())
+        .forEach(
+            s -> {
+              var slots = new java.util.TreeMap<String, Slot>();
+              for (Slot x = sessions.get(s); x != null; x = x.next) {
+                slots.put(x.writer, x);
+              }
+              slots.forEach(
+                  (w, x) ->
+                      out.add(new LogEntry(new SlotRecord(s, w, x.state), x.partition, x.offset)));
+            });
+    return out;
+  }
+
   // ---------------------------------------------------------------- read
 
   /**
