@@ -52,7 +52,7 @@ class CompactionSafetyTest {
         .coverage(c -> c.check(true).percentage((Double p) -> p >= 15.0));
     Statistics.label("records compacted away")
         .coverage(c -> c.check(true).percentage((Double p) -> p >= 50.0));
-    Statistics.label("tombstones").coverage(c -> c.check(true).percentage((Double p) -> p >= 20.0));
+    Statistics.label("tombstones").coverage(c -> c.check(true).percentage((Double p) -> p >= 15.0));
   }
 
   @Test
