@@ -1,0 +1,333 @@
+package dev.handoff;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.handoff.spi.SlotRecord;
+import dev.handoff.spi.SlotState;
+import dev.handoff.spi.StateCodec;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** StateHandoff against the in-memory log and membership: the API's promises, no servers. */
+class StateHandoffTest {
+
+  static final StateCodec<String> UTF8 =
+      new StateCodec<>() {
+        @Override
+        public byte[] encode(String state) {
+          return state.getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public String decode(byte[] bytes) {
+          return new String(bytes, StandardCharsets.UTF_8);
+        }
+      };
+
+  final InMemoryDeltaLog topic = new InMemoryDeltaLog(4, 1024);
+  final InMemoryMembership.Cluster cluster = new InMemoryMembership.Cluster();
+  final List<StateHandoff<String>> nodes = new ArrayList<>();
+  final java.util.Map<StateHandoff<String>, InMemoryMembership> memberships =
+      new java.util.IdentityHashMap<>();
+
+  StateHandoff<String> node(String id) {
+    return node(id, Duration.ofHours(1));
+  }
+
+  StateHandoff<String> node(String id, Duration endedRetention) {
+    var membership = cluster.member(id);
+    StateHandoff<String> n =
+        StateHandoff.<String>builder()
+            .deltaLog(topic.open())
+            .membership(membership)
+            .codec(UTF8)
+            .name(id)
+            .endedRetention(endedRetention)
+            .sweepInterval(Duration.ofMillis(50))
+            .operationTimeout(Duration.ofSeconds(10))
+            .build();
+    nodes.add(n);
+    memberships.put(n, membership);
+    n.start().join();
+    return n;
+  }
+
+  @AfterEach
+  void closeAll() {
+    nodes.forEach(StateHandoff::close);
+  }
+
+  static <T> T get(CompletableFuture<T> f) {
+    return f.orTimeout(15, TimeUnit.SECONDS).join();
+  }
+
+  static Throwable failure(CompletableFuture<?> f) {
+    try {
+      f.orTimeout(15, TimeUnit.SECONDS).join();
+    } catch (CompletionException e) {
+      return e.getCause();
+    }
+    throw new AssertionError("expected the operation to fail");
+  }
+
+  @Test
+  void aStashedSessionIsPickedUpWithItsStateByTheNextNode() {
+    var a = node("a");
+    get(a.stash("game-1", "tick=41"));
+    get(a.stash("game-1", "tick=42"));
+    get(a.leave());
+
+    var b = node("b");
+    assertThat(get(b.pickup("game-1"))).contains("tick=42");
+    assertThat(b.owner("game-1")).contains(b.self().writerId());
+    assertThat(b.ownedKeys()).containsExactly("game-1");
+  }
+
+  @Test
+  void pickupOfAnUnknownSessionIsEmptyNotAnError() {
+    var a = node("a");
+    assertThat(get(a.pickup("nobody"))).isEmpty();
+  }
+
+  @Test
+  void ofConcurrentPickupsExactlyOneWinsEveryRound() {
+    var owner = node("owner");
+    var b = node("b");
+    var c = node("c");
+    for (int i = 0; i < 50; i++) {
+      get(owner.stash("s" + i, "state-" + i));
+    }
+    get(owner.leave());
+    for (int i = 0; i < 50; i++) {
+      String key = "s" + i;
+      var fb = b.pickup(key);
+      var fc = c.pickup(key);
+      int wins = 0;
+      for (var f : List.of(fb, fc)) {
+        try {
+          assertThat(get(f)).contains("state-" + i);
+          wins++;
+        } catch (CompletionException e) {
+          assertThat(e.getCause()).isInstanceOf(HandoffException.OwnedElsewhere.class);
+        }
+      }
+      assertThat(wins).as("winners of round %d", i).isEqualTo(1);
+      String winner = get(b.read(key)).isPresent() ? b.owner(key).orElseThrow() : null;
+      assertThat(winner).isIn(b.self().writerId(), c.self().writerId());
+      await().until(() -> c.owner(key).equals(b.owner(key)));
+    }
+  }
+
+  @Test
+  void aRunningOwnerIsNotRobbedButALeavingOneIs() {
+    var a = node("a");
+    var b = node("b");
+    get(a.stash("k", "v1"));
+    get(b.read("k"));
+    assertThat(failure(b.pickup("k")))
+        .isInstanceOf(HandoffException.OwnedElsewhere.class)
+        .hasMessageContaining("RUNNING");
+    get(a.leave());
+    await().until(() -> b.members().stream().noneMatch(m -> m.id().equals("a")));
+    assertThat(get(b.pickup("k"))).contains("v1");
+  }
+
+  @Test
+  void aNodeThatLostTheSessionIsFencedOnItsNextStash() {
+    var a = node("a");
+    get(a.stash("k", "v1"));
+    get(a.leave()); // a is gone for the cluster; pretend its process keeps running
+    var b = node("b");
+    get(b.pickup("k"));
+    get(b.stash("k", "v2"));
+    var c = node("c");
+    get(c.read("k"));
+    // c never owned k
+    assertThat(failure(c.stash("k", "mine"))).isInstanceOf(HandoffException.Fenced.class);
+    assertThat(get(c.read("k"))).contains("v2");
+  }
+
+  @Test
+  void aZombieWriteWithAnOldEpochNeverWins() {
+    var a = node("a");
+    get(a.stash("k", "from-a"));
+    String zombie = a.self().writerId();
+    get(a.leave());
+    var b = node("b");
+    assertThat(get(b.pickup("k"))).contains("from-a");
+    // a paused process of the old incarnation wakes up and writes under its old epoch
+    var raw = topic.open();
+    raw.start(e -> {}).join();
+    get(
+        raw.append(
+            new SlotRecord(
+                "k",
+                zombie,
+                new SlotState(1, 0, 99, Long.MAX_VALUE >>> 2, "zombie".getBytes(), false))));
+    var c = node("c");
+    assertThat(get(c.read("k"))).contains("from-a");
+    assertThat(c.owner("k")).contains(b.self().writerId());
+    raw.close();
+  }
+
+  @Test
+  void anOversizeStateFailsBeforeAnythingIsSent() {
+    var a = node("a");
+    long before = topic.entries().size();
+    assertThat(failure(a.stash("big", "x".repeat(2000))))
+        .isInstanceOf(HandoffException.TooLarge.class)
+        .hasMessageContaining("big")
+        .hasMessageContaining("2000")
+        .hasMessageContaining("1024");
+    assertThat(topic.entries()).hasSize((int) before);
+  }
+
+  @Test
+  void leaveWaitsForPendingStashesAndThenRefusesWrites() {
+    var a = node("a");
+    var stashes = new ArrayList<CompletableFuture<Void>>();
+    for (int i = 0; i < 200; i++) {
+      stashes.add(a.stash("s" + i, "v" + i));
+    }
+    get(a.leave());
+    assertThat(stashes).allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
+    assertThat(failure(a.stash("late", "v"))).isInstanceOf(HandoffException.Left.class);
+    var b = node("b");
+    for (int i = 0; i < 200; i++) {
+      assertThat(get(b.read("s" + i))).contains("v" + i);
+    }
+  }
+
+  @Test
+  void callsBeforeStartFailWithNotReady() {
+    var n =
+        StateHandoff.<String>builder()
+            .deltaLog(topic.open())
+            .membership(cluster.member("x"))
+            .codec(UTF8)
+            .build();
+    nodes.add(n);
+    assertThat(failure(n.stash("k", "v"))).isInstanceOf(HandoffException.NotReady.class);
+    assertThat(failure(n.pickup("k"))).isInstanceOf(HandoffException.NotReady.class);
+  }
+
+  @Test
+  void anEndedSessionReadsAbsentEverywhereAndLeavesTheLogAfterRetention() {
+    var a = node("a", Duration.ofMillis(200));
+    var b = node("b", Duration.ofMillis(200));
+    get(a.stash("k", "v"));
+    get(a.end("k"));
+    assertThat(get(b.read("k"))).isEmpty();
+    assertThat(get(b.pickup("k"))).isEmpty();
+    // the sweeper tombstones the ended slot; compaction then removes the session entirely
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                topic.entries().stream()
+                    .filter(e -> e.record().session().equals("k"))
+                    .reduce((x, y) -> y)
+                    .map(e -> e.record().isTombstone())
+                    .orElse(false));
+    topic.compact(Long.MAX_VALUE, Long.MAX_VALUE);
+    assertThat(topic.entries()).noneMatch(e -> e.record().session().equals("k"));
+    var c = node("c");
+    assertThat(c.keys()).doesNotContain("k");
+  }
+
+  @Test
+  void afterAPickupOnlyTheOwnersSlotRemainsForTheSession() {
+    var a = node("a");
+    get(a.stash("k", "v1"));
+    get(a.leave());
+    var b = node("b");
+    get(b.pickup("k"));
+    get(b.stash("k", "v2"));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              topic.compact(Long.MAX_VALUE, Long.MAX_VALUE);
+              return topic.entries().stream()
+                  .filter(e -> e.record().session().equals("k"))
+                  .map(e -> e.record().writer())
+                  .toList()
+                  .equals(List.of(b.self().writerId()));
+            });
+    var c = node("c");
+    assertThat(c.peek("k")).contains("v2");
+  }
+
+  @Test
+  void changesFromOtherNodesReachTheListenerInOrder() {
+    var a = node("a");
+    var b = node("b");
+    var seen = new CopyOnWriteArrayList<Optional<String>>();
+    b.onRemoteChange(ch -> seen.add(ch.state()));
+    get(a.stash("k", "1"));
+    get(a.stash("k", "2"));
+    get(a.end("k"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> seen.size() == 3);
+    assertThat(seen).containsExactly(Optional.of("1"), Optional.of("2"), Optional.empty());
+  }
+
+  @Test
+  void memberEventsReachTheListener() {
+    var a = node("a");
+    var events = new CopyOnWriteArrayList<MemberEvent>();
+    a.onMemberEvent(events::add);
+    var b = node("b");
+    get(b.leave());
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                events.stream()
+                    .anyMatch(
+                        e ->
+                            e instanceof MemberEvent.MemberDown d
+                                && d.member().id().equals("b")
+                                && d.reason() == MemberEvent.DownReason.LEFT));
+    assertThat(events)
+        .anyMatch(e -> e instanceof MemberEvent.MemberUp u && u.member().id().equals("b"));
+  }
+
+  @Test
+  void aLostMembershipRefusesWritesWithFenced() {
+    var a = node("a");
+    get(a.stash("k", "v"));
+    cluster.expire(membershipOf(a));
+    await().until(() -> !membershipOf(a).writable());
+    assertThat(failure(a.stash("k", "v2"))).isInstanceOf(HandoffException.Fenced.class);
+  }
+
+  @Test
+  void theBuilderNamesTheMissingOrBadOption() {
+    assertThatThrownBy(() -> StateHandoff.<String>builder().codec(UTF8).build())
+        .hasMessageContaining("deltaLog");
+    assertThatThrownBy(
+            () ->
+                StateHandoff.<String>builder()
+                    .deltaLog(topic.open())
+                    .membership(cluster.member("m"))
+                    .codec(UTF8)
+                    .operationTimeout(Duration.ZERO)
+                    .build())
+        .hasMessageContaining("operationTimeout");
+  }
+
+  private InMemoryMembership membershipOf(StateHandoff<String> n) {
+    return memberships.get(n);
+  }
+}
