@@ -443,6 +443,53 @@ class KafkaDeltaLogTest {
         .withMessageContaining("closed");
   }
 
+  @Test
+  void aReaderThatCannotRunFailsStartLoudlyAndRejectsLaterCalls() throws Exception {
+    String topic = newTopic();
+    List<Throwable> reported = new CopyOnWriteArrayList<>();
+    KafkaDeltaLog log =
+        open(
+            logOn(topic)
+                .clientProperty("max.poll.records", "-1")
+                .listener(
+                    new KafkaDeltaLog.Listener() {
+                      @Override
+                      public void onReaderFailed(Throwable cause) {
+                        reported.add(cause);
+                      }
+                    }));
+    assertThat(log.start(new Recorder()))
+        .failsWithin(Duration.ofSeconds(30))
+        .withThrowableThat()
+        .withMessageContaining("reader of topic '" + topic + "' stopped")
+        .withMessageContaining("max.poll.records");
+    assertThat(reported).hasSize(1);
+    assertThat(log.failureCause()).containsSame(reported.get(0));
+    assertThat(log.barrier()).isCompletedExceptionally();
+    assertThat(log.append(SlotRecord.tombstone("s", "w#1"))).isCompletedExceptionally();
+  }
+
+  @Test
+  void aSinkThatThrowsIsCountedAndTheReaderGoesOn() throws Exception {
+    String topic = newTopic();
+    var good = new Recorder();
+    KafkaDeltaLog log = open(logOn(topic).partitions(1));
+    join(
+        log.start(
+            e -> {
+              if (e.record().session().equals("poison")) {
+                throw new IllegalStateException("sink bug");
+              }
+              good.accept(e);
+            }));
+    join(log.append(new SlotRecord("poison", "w#1", state(1, "p"))));
+    join(log.append(new SlotRecord("fine", "w#1", state(2, "f"))));
+    join(log.barrier());
+    assertThat(log.sinkFailures()).isEqualTo(1);
+    assertThat(good.contains("fine", "w#1", 2)).isTrue();
+    assertThat(log.failureCause()).isEmpty();
+  }
+
   static long countRecords(String topic) {
     try (var consumer =
         new KafkaConsumer<byte[], byte[]>(
