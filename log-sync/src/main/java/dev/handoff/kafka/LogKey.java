@@ -1,0 +1,108 @@
+package dev.handoff.kafka;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The Kafka record key of the delta log: a tiny versioned binary format.
+ *
+ * <ul>
+ *   <li>{@code 0x01} slot key: varint length of the UTF-8 session, the session bytes, then the
+ *       UTF-8 writer id up to the end. The length prefix makes the encoding injective: two distinct
+ *       (session, writer) pairs never produce the same bytes.
+ *   <li>{@code 0x02} writer-schema key (reserved): the 8-byte big-endian CRC-64-AVRO fingerprint of
+ *       the schema carried in the value. Never handed to the core.
+ * </ul>
+ *
+ * Any other first byte is a key from a newer or foreign writer and is skipped as undecodable.
+ */
+sealed interface LogKey {
+
+  byte SLOT = 0x01;
+  byte SCHEMA = 0x02;
+
+  /** A data record's key: the writer's slot for one session. */
+  record Slot(String session, String writer) implements LogKey {}
+
+  /** A reserved key carrying a writer schema, keyed by its fingerprint. */
+  record WriterSchema(long fingerprint) implements LogKey {}
+
+  static byte[] slot(String session, String writer) {
+    byte[] s = session.getBytes(StandardCharsets.UTF_8);
+    byte[] w = writer.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer buf = ByteBuffer.allocate(1 + 5 + s.length + w.length);
+    buf.put(SLOT);
+    int n = s.length;
+    while ((n & ~0x7F) != 0) {
+      buf.put((byte) ((n & 0x7F) | 0x80));
+      n >>>= 7;
+    }
+    buf.put((byte) n);
+    buf.put(s).put(w);
+    byte[] out = new byte[buf.position()];
+    buf.flip().get(out);
+    return out;
+  }
+
+  static byte[] writerSchema(long fingerprint) {
+    return ByteBuffer.allocate(9).put(SCHEMA).putLong(fingerprint).array();
+  }
+
+  /**
+   * Reads a key.
+   *
+   * @throws UndecodableRecordException if the bytes are not a key this version understands
+   */
+  static LogKey decode(byte[] key) {
+    if (key == null || key.length == 0) {
+      throw new UndecodableRecordException("record has no key");
+    }
+    switch (key[0]) {
+      case SLOT -> {
+        int len = 0;
+        int shift = 0;
+        int i = 1;
+        while (true) {
+          if (i >= key.length || shift > 28) {
+            throw new UndecodableRecordException("slot key has a bad session length");
+          }
+          byte b = key[i++];
+          len |= (b & 0x7F) << shift;
+          if ((b & 0x80) == 0) {
+            break;
+          }
+          shift += 7;
+        }
+        if (len <= 0 || len > key.length - i - 1) {
+          throw new UndecodableRecordException(
+              "slot key is truncated or empty (session length " + len + ")");
+        }
+        return new Slot(utf8(key, i, len), utf8(key, i + len, key.length - i - len));
+      }
+      case SCHEMA -> {
+        if (key.length != 9) {
+          throw new UndecodableRecordException("writer-schema key must be 9 bytes");
+        }
+        return new WriterSchema(ByteBuffer.wrap(key, 1, 8).getLong());
+      }
+      default ->
+          throw new UndecodableRecordException(
+              String.format("unknown key type 0x%02x (written by a newer version?)", key[0]));
+    }
+  }
+
+  private static String utf8(byte[] bytes, int offset, int length) {
+    try {
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes, offset, length))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new UndecodableRecordException("slot key is not valid UTF-8");
+    }
+  }
+}

@@ -1,0 +1,398 @@
+package dev.handoff.kafka;
+
+import dev.handoff.spi.LogEntry;
+import dev.handoff.spi.SlotRecord;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.RecordDeserializationException;
+import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The reader thread of a {@link KafkaDeltaLog}: sets up the topic, then owns the consumer, replays
+ * the topic and follows it, and serves barriers. Nothing else touches the consumer, except {@link
+ * KafkaConsumer#wakeup()}, which is thread-safe.
+ */
+final class LogReader {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LogReader.class);
+  private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
+  private static final long MAX_BACKOFF_MS = 5000;
+
+  /** A barrier whose end offsets are known: it completes when the position reaches them. */
+  private record PendingBarrier(Map<TopicPartition, Long> endOffsets, CompletableFuture<Void> f) {}
+
+  /** Thrown inside the reader to unwind when the log is closing. */
+  private static final class Stopping extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Stopping() {
+      super(null, null, false, false);
+    }
+  }
+
+  private final KafkaDeltaLog log;
+  private final LogSettings settings;
+  private final Consumer<LogEntry> sink;
+  private final CountDownLatch stopSignal = new CountDownLatch(1);
+  private final ConcurrentLinkedQueue<CompletableFuture<Void>> awaitingEndOffsets =
+      new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<PendingBarrier> awaitingPosition =
+      new ConcurrentLinkedQueue<>();
+
+  private volatile boolean stopping;
+  private volatile Admin admin;
+  private volatile KafkaConsumer<byte[], byte[]> consumer;
+
+  private List<TopicPartition> partitions;
+  private Map<TopicPartition, Long> beginning;
+  private Map<TopicPartition, Long> startEnd;
+  private long replayStartNanos;
+  private long lastReportNanos;
+
+  LogReader(KafkaDeltaLog log, Consumer<LogEntry> sink) {
+    this.log = log;
+    this.settings = log.settings;
+    this.sink = sink;
+  }
+
+  void wakeup() {
+    KafkaConsumer<byte[], byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
+  }
+
+  void stop() {
+    stopping = true;
+    stopSignal.countDown();
+    Admin a = admin;
+    if (a != null) {
+      a.close(Duration.ZERO);
+    }
+    wakeup();
+  }
+
+  void failWaitingBarriers(Throwable e) {
+    CompletableFuture<Void> f;
+    while ((f = awaitingEndOffsets.poll()) != null) {
+      f.completeExceptionally(e);
+    }
+    PendingBarrier b;
+    while ((b = awaitingPosition.poll()) != null) {
+      b.f().completeExceptionally(e);
+    }
+  }
+
+  void run() {
+    String topic = settings.topic();
+    try {
+      TopicSetup.Layout layout;
+      try (Admin a =
+          Admin.create(
+              ClientConfigs.admin(
+                  settings.clientProperties(),
+                  settings.bootstrapServers(),
+                  "handoff-log-admin-" + topic))) {
+        admin = a;
+        checkStopping();
+        layout = TopicSetup.ensure(a, settings);
+      } finally {
+        admin = null;
+      }
+      checkStopping();
+      var producer =
+          new KafkaProducer<byte[], byte[]>(
+              ClientConfigs.producer(
+                  settings.clientProperties(),
+                  settings.bootstrapServers(),
+                  "handoff-log-producer-" + topic));
+      CompletableFuture<Void> published = log.topicReady(layout, producer);
+      while (true) {
+        checkStopping();
+        try {
+          published.get(100, TimeUnit.MILLISECONDS);
+          break;
+        } catch (TimeoutException e) {
+          // keep waiting: the producer bounds every send by its delivery.timeout.ms
+        }
+      }
+      consumer =
+          new KafkaConsumer<>(
+              ClientConfigs.consumer(
+                  settings.clientProperties(),
+                  settings.bootstrapServers(),
+                  "handoff-log-reader-" + topic));
+      checkStopping();
+      partitions = new ArrayList<>();
+      for (int p = 0; p < layout.partitions(); p++) {
+        partitions.add(new TopicPartition(topic, p));
+      }
+      replayAndFollow();
+    } catch (Stopping e) {
+      // closing
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      if (!stopping) {
+        log.readerFailed(e);
+      }
+    } catch (Throwable t) {
+      if (!stopping) {
+        log.readerFailed(t instanceof ExecutionException ? t.getCause() : t);
+      }
+    } finally {
+      KafkaConsumer<byte[], byte[]> c = consumer;
+      consumer = null;
+      if (c != null) {
+        try {
+          c.close();
+        } catch (RuntimeException e) {
+          LOG.debug("Error closing the consumer of topic '{}'", topic, e);
+        }
+      }
+    }
+  }
+
+  private void replayAndFollow() {
+    KafkaConsumer<byte[], byte[]> c = consumer;
+    c.assign(partitions);
+    c.seekToBeginning(partitions);
+    beginning = retrying(() -> c.beginningOffsets(partitions, settings.requestTimeout()));
+    startEnd = retrying(() -> c.endOffsets(partitions, settings.requestTimeout()));
+    replayStartNanos = System.nanoTime();
+    lastReportNanos = replayStartNanos;
+    long total = 0;
+    for (var tp : partitions) {
+      total += startEnd.get(tp) - beginning.get(tp);
+    }
+    LOG.info(
+        "Replaying topic '{}': {} partitions, up to {} offsets",
+        settings.topic(),
+        partitions.size(),
+        total);
+
+    boolean ready = false;
+    long backoffMs = 0;
+    while (true) {
+      checkStopping();
+      try {
+        if (!ready && reached(startEnd)) {
+          ready = true;
+          report(true);
+          log.markReady();
+        }
+        serveBarriers();
+        ConsumerRecords<byte[], byte[]> records = c.poll(POLL_TIMEOUT);
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+          handle(r);
+        }
+        if (!ready
+            && !settings.progressInterval().isZero()
+            && System.nanoTime() - lastReportNanos >= settings.progressInterval().toNanos()) {
+          report(false);
+        }
+        backoffMs = 0;
+      } catch (WakeupException e) {
+        // close() or barrier() woke us: the loop checks both
+      } catch (RecordDeserializationException e) {
+        // A record the client itself cannot parse (e.g. CRC mismatch): skip exactly that offset.
+        skip(e.topicPartition().partition(), e.offset(), e.getMessage());
+        c.seek(e.topicPartition(), e.offset() + 1);
+      } catch (RetriableException e) {
+        backoffMs = backoffMs == 0 ? 100 : Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+        LOG.warn(
+            "Transient error reading topic '{}', retrying in {} ms: {}",
+            settings.topic(),
+            backoffMs,
+            e.toString());
+        pause(backoffMs);
+      } catch (InterruptException e) {
+        checkStopping();
+        throw e;
+      }
+    }
+  }
+
+  private void handle(ConsumerRecord<byte[], byte[]> r) {
+    log.recordsRead.incrementAndGet();
+    log.bytesRead.addAndGet(
+        Math.max(0, r.serializedKeySize()) + Math.max(0, r.serializedValueSize()));
+    try {
+      LogKey key = LogKey.decode(r.key());
+      if (key instanceof LogKey.Slot slot) {
+        var record =
+            new SlotRecord(
+                slot.session(),
+                slot.writer(),
+                r.value() == null ? null : log.wire.decode(r.value()));
+        deliver(new LogEntry(record, r.partition(), r.offset()));
+      } else if (key instanceof LogKey.WriterSchema ws && r.value() != null) {
+        log.writerSchemas.add(WriterSchemas.decodeValue(ws.fingerprint(), r.value()));
+      }
+    } catch (UndecodableRecordException | IllegalArgumentException e) {
+      skip(r.partition(), r.offset(), e.getMessage());
+    }
+  }
+
+  private void deliver(LogEntry entry) {
+    try {
+      sink.accept(entry);
+    } catch (RuntimeException e) {
+      log.sinkFailures.incrementAndGet();
+      LOG.error(
+          "The sink threw on the record at topic '{}' partition {} offset {}; this node skipped it",
+          settings.topic(),
+          entry.partition(),
+          entry.offset(),
+          e);
+    }
+  }
+
+  private void skip(int partition, long offset, String reason) {
+    log.skipped.incrementAndGet();
+    LOG.warn(
+        "Skipping undecodable record at topic '{}' partition {} offset {}: {}",
+        settings.topic(),
+        partition,
+        offset,
+        reason);
+  }
+
+  private void serveBarriers() {
+    KafkaConsumer<byte[], byte[]> c = consumer;
+    List<CompletableFuture<Void>> batch = new ArrayList<>();
+    CompletableFuture<Void> f;
+    while ((f = log.barrierRequests.poll()) != null) {
+      awaitingEndOffsets.add(f);
+    }
+    if (!awaitingEndOffsets.isEmpty()) {
+      while ((f = awaitingEndOffsets.peek()) != null) {
+        batch.add(f);
+        awaitingEndOffsets.poll();
+      }
+      Map<TopicPartition, Long> ends;
+      try {
+        ends = c.endOffsets(partitions, settings.requestTimeout());
+      } catch (RuntimeException e) {
+        awaitingEndOffsets.addAll(batch);
+        throw e;
+      }
+      for (var b : batch) {
+        awaitingPosition.add(new PendingBarrier(ends, b));
+      }
+    }
+    if (!awaitingPosition.isEmpty()) {
+      for (Iterator<PendingBarrier> it = awaitingPosition.iterator(); it.hasNext(); ) {
+        PendingBarrier b = it.next();
+        if (reached(b.endOffsets())) {
+          it.remove();
+          log.completeLater(b.f(), null);
+        }
+      }
+    }
+  }
+
+  private boolean reached(Map<TopicPartition, Long> endOffsets) {
+    KafkaConsumer<byte[], byte[]> c = consumer;
+    for (var e : endOffsets.entrySet()) {
+      if (c.position(e.getKey(), settings.requestTimeout()) < e.getValue()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void report(boolean done) {
+    long now = System.nanoTime();
+    lastReportNanos = now;
+    long total = 0;
+    long passed = 0;
+    KafkaConsumer<byte[], byte[]> c = consumer;
+    for (var tp : partitions) {
+      long begin = beginning.get(tp);
+      long end = startEnd.get(tp);
+      total += end - begin;
+      passed += Math.max(0, Math.min(end, c.position(tp, settings.requestTimeout())) - begin);
+    }
+    double percent = total == 0 ? 100.0 : 100.0 * passed / total;
+    var progress =
+        new ReplayProgress(
+            settings.topic(),
+            log.recordsRead.get(),
+            log.bytesRead.get(),
+            percent,
+            Duration.ofNanos(now - replayStartNanos),
+            done);
+    LOG.info(
+        "{} topic '{}': {} records, {} bytes, {}% of end offsets, {} records/s, {} MB/s",
+        done ? "Replayed" : "Replaying",
+        settings.topic(),
+        progress.records(),
+        progress.bytes(),
+        String.format("%.1f", percent),
+        String.format("%.0f", progress.recordsPerSecond()),
+        String.format("%.1f", progress.megabytesPerSecond()));
+    try {
+      settings.listener().onReplayProgress(progress);
+    } catch (RuntimeException e) {
+      LOG.warn("Listener of topic '{}' threw on onReplayProgress", settings.topic(), e);
+    }
+  }
+
+  private <T> T retrying(Supplier<T> call) {
+    long backoffMs = 0;
+    while (true) {
+      checkStopping();
+      try {
+        return call.get();
+      } catch (WakeupException e) {
+        // a barrier request woke us early; ask again
+      } catch (RetriableException e) {
+        backoffMs = backoffMs == 0 ? 100 : Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+        LOG.warn(
+            "Transient error on topic '{}', retrying in {} ms: {}",
+            settings.topic(),
+            backoffMs,
+            e.toString());
+        pause(backoffMs);
+      }
+    }
+  }
+
+  private void pause(long millis) {
+    try {
+      if (stopSignal.await(millis, TimeUnit.MILLISECONDS)) {
+        throw new Stopping();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Stopping();
+    }
+  }
+
+  private void checkStopping() {
+    if (stopping) {
+      throw new Stopping();
+    }
+  }
+}

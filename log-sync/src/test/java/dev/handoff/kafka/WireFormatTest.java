@@ -1,0 +1,159 @@
+package dev.handoff.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.handoff.spi.SlotState;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Random;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.junit.jupiter.api.Test;
+
+class WireFormatTest {
+
+  private final WriterSchemas store = new WriterSchemas();
+  private final WireFormat wire = new WireFormat(store);
+
+  @Test
+  void liveAndEndedStatesRoundTrip() {
+    var live = new SlotState(3, 1234, 17, 0x1234_5678_9abcL, new byte[] {1, 2, 3}, false);
+    var claim = new SlotState(1, SlotState.SELF, 0, -5, new byte[0], false);
+    var ended = new SlotState(9, 77, Long.MAX_VALUE, Long.MIN_VALUE, null, true);
+    for (var s : new SlotState[] {live, claim, ended}) {
+      assertThat(wire.decode(WireFormat.encode(s))).isEqualTo(s);
+    }
+  }
+
+  @Test
+  void isExactlyAvroSingleObjectEncodingOfTheVersion1Schema() throws Exception {
+    var state = new SlotState(2, 10, 5, 99, "hello".getBytes(), false);
+    byte[] ours = WireFormat.encode(state);
+
+    GenericRecord r = new GenericData.Record(WireFormat.SLOT_STATE_V1);
+    r.put("epoch", 2L);
+    r.put("claimOffset", 10L);
+    r.put("seq", 5L);
+    r.put("hlc", 99L);
+    r.put("value", ByteBuffer.wrap("hello".getBytes()));
+    r.put("ended", false);
+    byte[] avros =
+        new BinaryMessageEncoder<GenericRecord>(GenericData.get(), WireFormat.SLOT_STATE_V1)
+            .encode(r)
+            .array();
+    assertThat(ours).isEqualTo(avros);
+
+    GenericRecord back =
+        new BinaryMessageDecoder<GenericRecord>(GenericData.get(), WireFormat.SLOT_STATE_V1)
+            .decode(ours);
+    assertThat(back.get("seq")).isEqualTo(5L);
+  }
+
+  @Test
+  void aLaterWireVersionIsReadThroughItsPublishedSchema() throws Exception {
+    Schema v2 =
+        new Schema.Parser()
+            .parse(
+                """
+                {"type": "record", "name": "SlotState", "namespace": "dev.handoff.wire",
+                 "fields": [
+                   {"name": "epoch", "type": "long"},
+                   {"name": "claimOffset", "type": "long"},
+                   {"name": "seq", "type": "long"},
+                   {"name": "hlc", "type": "long"},
+                   {"name": "value", "type": ["null", "bytes"], "default": null},
+                   {"name": "ended", "type": "boolean", "default": false},
+                   {"name": "origin", "type": "string", "default": ""}
+                 ]}
+                """);
+    GenericRecord r = new GenericData.Record(v2);
+    r.put("epoch", 4L);
+    r.put("claimOffset", 8L);
+    r.put("seq", 15L);
+    r.put("hlc", 16L);
+    r.put("value", ByteBuffer.wrap(new byte[] {42}));
+    r.put("ended", false);
+    r.put("origin", "eu-west");
+    byte[] bytes = singleObject(v2, r);
+
+    assertThatThrownBy(() -> wire.decode(bytes))
+        .isInstanceOf(UndecodableRecordException.class)
+        .hasMessageContaining("unknown writer schema");
+    store.add(v2); // as replayed from the topic's reserved record
+    assertThat(wire.decode(bytes)).isEqualTo(new SlotState(4, 8, 15, 16, new byte[] {42}, false));
+  }
+
+  @Test
+  void corruptValuesAreRejectedNeverMisread() {
+    byte[] good = WireFormat.encode(new SlotState(3, 4, 5, 6, new byte[] {9, 9, 9, 9}, false));
+
+    var random = new Random(1);
+    for (int i = 0; i < 200; i++) {
+      byte[] junk = new byte[random.nextInt(40)];
+      random.nextBytes(junk);
+      assertThatThrownBy(() -> wire.decode(junk)).isInstanceOf(UndecodableRecordException.class);
+    }
+    byte[] wrongMagic = good.clone();
+    wrongMagic[1] = 0x02;
+    assertThatThrownBy(() -> wire.decode(wrongMagic))
+        .isInstanceOf(UndecodableRecordException.class)
+        .hasMessageContaining("magic");
+    byte[] unknownFingerprint = good.clone();
+    unknownFingerprint[5] ^= 0x55;
+    assertThatThrownBy(() -> wire.decode(unknownFingerprint))
+        .isInstanceOf(UndecodableRecordException.class)
+        .hasMessageContaining("unknown writer schema fingerprint");
+    for (int len = 0; len < good.length; len++) {
+      byte[] truncated = Arrays.copyOf(good, len);
+      assertThatThrownBy(() -> wire.decode(truncated))
+          .as("truncated to %d bytes", len)
+          .isInstanceOf(UndecodableRecordException.class);
+    }
+    byte[] trailing = Arrays.copyOf(good, good.length + 1);
+    assertThatThrownBy(() -> wire.decode(trailing))
+        .isInstanceOf(UndecodableRecordException.class)
+        .hasMessageContaining("trailing");
+  }
+
+  @Test
+  void anImpossibleStateIsRejected() {
+    // epoch 0 cannot occur: SlotState requires >= 1.
+    byte[] good = WireFormat.encode(new SlotState(1, 4, 5, 6, new byte[] {1}, false));
+    byte[] zeroEpoch = good.clone();
+    zeroEpoch[SingleObject.HEADER_BYTES] = 0; // zig-zag varint of 0
+    assertThatThrownBy(() -> wire.decode(zeroEpoch))
+        .isInstanceOf(UndecodableRecordException.class)
+        .hasMessageContaining("epoch");
+  }
+
+  @Test
+  void writerSchemaRecordsRoundTripAndAreCheckedAgainstTheirKey() {
+    byte[] value = WriterSchemas.encodeValue(WireFormat.SLOT_STATE_V1);
+    assertThat(WriterSchemas.decodeValue(WireFormat.V1_FINGERPRINT, value))
+        .isEqualTo(WireFormat.SLOT_STATE_V1);
+    assertThatThrownBy(() -> WriterSchemas.decodeValue(42L, value))
+        .isInstanceOf(UndecodableRecordException.class)
+        .hasMessageContaining("fingerprint");
+    assertThatThrownBy(() -> WriterSchemas.decodeValue(42L, new byte[] {1, '{'}))
+        .isInstanceOf(UndecodableRecordException.class);
+  }
+
+  static byte[] singleObject(Schema schema, GenericRecord record) throws Exception {
+    var out = new ByteArrayOutputStream();
+    byte[] header = new byte[SingleObject.HEADER_BYTES];
+    SingleObject.writeHeader(header, SingleObject.fingerprint(schema));
+    out.write(header);
+    BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
+    new GenericDatumWriter<GenericRecord>(schema).write(record, enc);
+    enc.flush();
+    return out.toByteArray();
+  }
+}
