@@ -20,4 +20,24 @@ public interface StateCodec<T> {
    *     schema)
    */
   T decode(byte[] bytes);
+
+  /** A codec for plain strings as UTF-8: handy in tests and for states that are already text. */
+  static StateCodec<String> utf8() {
+    return new StateCodec<>() {
+      @Override
+      public byte[] encode(String state) {
+        return state.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      }
+
+      @Override
+      public String decode(byte[] bytes) {
+        return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+      }
+
+      @Override
+      public String toString() {
+        return "StateCodec.utf8()";
+      }
+    };
+  }
 }

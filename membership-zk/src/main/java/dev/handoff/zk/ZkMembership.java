@@ -302,6 +302,35 @@ public final class ZkMembership implements Membership {
     return "ZkMembership[" + (s == null ? settings.memberId() : s.writerId()) + "]";
   }
 
+  /**
+   * The id and password of the current ZooKeeper session, for fault-injection tests that force a
+   * real server-side expiry (handoff-testkit's {@code EmbeddedZooKeeper.expireSession}). The
+   * password is a secret: never log it.
+   *
+   * @throws IllegalStateException if there is no connected session
+   */
+  public SessionCredentials sessionCredentials() {
+    try {
+      var zk = client.getZookeeperClient().getZooKeeper();
+      if (zk.getSessionId() == 0) {
+        throw new IllegalStateException("no ZooKeeper session yet");
+      }
+      return new SessionCredentials(zk.getSessionId(), zk.getSessionPasswd());
+    } catch (IllegalStateException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException("no ZooKeeper session: " + e.getMessage(), e);
+    }
+  }
+
+  /** A ZooKeeper session's id and password; see {@link #sessionCredentials()}. */
+  public record SessionCredentials(long sessionId, byte[] password) {
+    @Override
+    public String toString() {
+      return "SessionCredentials[0x" + Long.toHexString(sessionId) + "]";
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Package-private views for tests in this package
 

@@ -1,0 +1,119 @@
+package dev.handoff.testkit.cluster;
+
+import dev.handoff.StateHandoff;
+import dev.handoff.zk.ZkMembership;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** A node running in the test's own JVM. */
+final class InProcessNode implements ClusterNode {
+  private final String id;
+  private final StateHandoff<String> handoff;
+  private final ZkMembership membership;
+  private final List<ObservedEvent> events = new CopyOnWriteArrayList<>();
+  private volatile boolean alive = true;
+
+  InProcessNode(NodeConfig config) {
+    this.id = config.memberId();
+    var built = NodeFactory.build(config);
+    this.handoff = built.handoff();
+    this.membership = built.membership();
+    handoff.onMemberEvent(e -> events.add(ObservedEvent.of(e)));
+  }
+
+  InProcessNode start() {
+    handoff.start().join();
+    return this;
+  }
+
+  /** The node's StateHandoff, for tests that need the full API. */
+  StateHandoff<String> handoff() {
+    return handoff;
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public String writerId() {
+    return handoff.self().writerId();
+  }
+
+  @Override
+  public boolean isAlive() {
+    return alive;
+  }
+
+  @Override
+  public boolean isProcess() {
+    return false;
+  }
+
+  @Override
+  public CompletableFuture<Void> stash(String key, String state) {
+    return handoff.stash(key, state);
+  }
+
+  @Override
+  public CompletableFuture<Optional<String>> pickup(String key) {
+    return handoff.pickup(key);
+  }
+
+  @Override
+  public CompletableFuture<Void> end(String key) {
+    return handoff.end(key);
+  }
+
+  @Override
+  public Optional<String> peek(String key) {
+    return handoff.peek(key);
+  }
+
+  @Override
+  public CompletableFuture<Optional<String>> read(String key) {
+    return handoff.read(key);
+  }
+
+  @Override
+  public Optional<String> owner(String key) {
+    return handoff.owner(key);
+  }
+
+  @Override
+  public Set<String> keys() {
+    return handoff.keys();
+  }
+
+  @Override
+  public Set<String> ownedKeys() {
+    return handoff.ownedKeys();
+  }
+
+  @Override
+  public List<ObservedEvent> events() {
+    return List.copyOf(events);
+  }
+
+  ZkMembership.SessionCredentials session() {
+    return membership.sessionCredentials();
+  }
+
+  CompletableFuture<Void> leave() {
+    return handoff.leave();
+  }
+
+  void stop() {
+    alive = false;
+    handoff.close();
+  }
+
+  @Override
+  public String toString() {
+    return "in-process node " + id;
+  }
+}

@@ -1,0 +1,253 @@
+package dev.handoff.testkit.cluster;
+
+import dev.handoff.HandoffException;
+import dev.handoff.zk.ZkMembership;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A node in its own JVM ({@link NodeMain}), so that tests can really kill it: {@link #sigkill()} is
+ * {@code kill -9}, {@link #sigterm()} runs its shutdown hook (a graceful leave).
+ */
+final class ProcessNode implements ClusterNode {
+  private final String id;
+  private final Process process;
+  private final Writer stdin;
+  private final Map<String, CompletableFuture<String>> calls = new ConcurrentHashMap<>();
+  private final List<ObservedEvent> events = new CopyOnWriteArrayList<>();
+  private final AtomicLong ids = new AtomicLong();
+  private final CompletableFuture<String> ready = new CompletableFuture<>();
+  private volatile String writerId;
+
+  ProcessNode(NodeConfig config, Path logFile) {
+    this.id = config.memberId();
+    var cmd = new ArrayList<String>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Xmx256m");
+    cmd.add("-XX:+UseSerialGC");
+    cmd.add("-XX:TieredStopAtLevel=1");
+    cmd.add("-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(NodeMain.class.getName());
+    cmd.addAll(config.toArgs());
+    try {
+      Files.createDirectories(logFile.getParent());
+      this.process =
+          new ProcessBuilder(cmd)
+              .redirectError(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+              .start();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start node process " + id, e);
+    }
+    this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+    Thread reader = new Thread(this::readLoop, "node-process-reader-" + id);
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  ProcessNode awaitReady() {
+    try {
+      writerId = ready.get(90, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      process.destroyForcibly();
+      throw new IllegalStateException(
+          "node process " + id + " did not become ready (see its log under target/)", e);
+    }
+    return this;
+  }
+
+  private void readLoop() {
+    try (var in =
+        new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = in.readLine()) != null) {
+        if (line.startsWith("READY ")) {
+          ready.complete(line.substring(6));
+        } else if (line.startsWith("E ")) {
+          ObservedEvent e = ObservedEvent.decode(line.substring(2));
+          events.add(e);
+          if (e.type().equals("ConnectionChanged") && e.detail().equals("REREGISTERED")) {
+            writerId = e.writerId();
+          }
+        } else if (line.startsWith("R ")) {
+          String[] p = line.split(" ", -1);
+          CompletableFuture<String> f = calls.remove(p[1]);
+          if (f == null) {
+            continue;
+          }
+          if (p[2].equals("ok")) {
+            f.complete(NodeMain.dec(p[3]));
+          } else {
+            f.completeExceptionally(error(NodeMain.dec(p[3]), NodeMain.dec(p[4])));
+          }
+        }
+      }
+    } catch (IOException e) {
+      // the process died; fail what is pending below
+    }
+    var dead = new IllegalStateException("node process " + id + " exited");
+    ready.completeExceptionally(dead);
+    calls.values().forEach(f -> f.completeExceptionally(dead));
+  }
+
+  private static RuntimeException error(String type, String message) {
+    return switch (type) {
+      case "Fenced" -> new HandoffException.Fenced(message);
+      case "OwnedElsewhere" -> new HandoffException.OwnedElsewhere(message, "?");
+      case "Left" -> new HandoffException.Left(message);
+      case "NotReady" -> new HandoffException.NotReady(message);
+      case "TooLarge" -> new HandoffException.TooLarge(message);
+      case "Timeout" -> new HandoffException.Timeout(message);
+      default -> new HandoffException(type + ": " + message);
+    };
+  }
+
+  private CompletableFuture<String> call(String cmd, String... args) {
+    String callId = Long.toString(ids.incrementAndGet());
+    var f = new CompletableFuture<String>();
+    calls.put(callId, f);
+    var line = new StringBuilder(callId).append(' ').append(cmd);
+    for (String a : args) {
+      line.append(' ').append(NodeMain.enc(a));
+    }
+    try {
+      synchronized (stdin) {
+        stdin.write(line.append('\n').toString());
+        stdin.flush();
+      }
+    } catch (IOException e) {
+      calls.remove(callId);
+      f.completeExceptionally(new IllegalStateException("node process " + id + " is gone", e));
+    }
+    return f;
+  }
+
+  private String now(CompletableFuture<String> f) {
+    return f.orTimeout(30, TimeUnit.SECONDS).join();
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public String writerId() {
+    return writerId;
+  }
+
+  @Override
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  @Override
+  public boolean isProcess() {
+    return true;
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  @Override
+  public CompletableFuture<Void> stash(String key, String state) {
+    return call("stash", key, state).thenApply(v -> null);
+  }
+
+  @Override
+  public CompletableFuture<Optional<String>> pickup(String key) {
+    return call("pickup", key).thenApply(NodeMain::unopt);
+  }
+
+  @Override
+  public CompletableFuture<Void> end(String key) {
+    return call("end", key).thenApply(v -> null);
+  }
+
+  @Override
+  public Optional<String> peek(String key) {
+    return NodeMain.unopt(now(call("peek", key)));
+  }
+
+  @Override
+  public CompletableFuture<Optional<String>> read(String key) {
+    return call("read", key).thenApply(NodeMain::unopt);
+  }
+
+  @Override
+  public Optional<String> owner(String key) {
+    return NodeMain.unopt(now(call("owner", key)));
+  }
+
+  @Override
+  public Set<String> keys() {
+    return NodeMain.set(now(call("keys")));
+  }
+
+  @Override
+  public Set<String> ownedKeys() {
+    return NodeMain.set(now(call("owned")));
+  }
+
+  @Override
+  public List<ObservedEvent> events() {
+    return List.copyOf(events);
+  }
+
+  /** The node's ZooKeeper session id and password, to force its expiry from the test. */
+  ZkMembership.SessionCredentials session() {
+    String[] p = now(call("session")).split(":");
+    return new ZkMembership.SessionCredentials(
+        Long.parseLong(p[0]), java.util.HexFormat.of().parseHex(p[1]));
+  }
+
+  CompletableFuture<Void> leave() {
+    return call("leave").thenApply(v -> null);
+  }
+
+  /** SIGTERM: the node's shutdown hook leaves gracefully. Waits for the process to exit. */
+  void sigterm() {
+    process.destroy();
+    await(30);
+  }
+
+  /** SIGKILL: no shutdown hook, no leave; peers see the ZooKeeper session expire. */
+  void sigkill() {
+    process.destroyForcibly();
+    await(10);
+  }
+
+  private void await(int seconds) {
+    try {
+      if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "process node " + id + " (pid " + process.pid() + ")";
+  }
+}
