@@ -391,10 +391,11 @@ public final class ZkMembership implements Membership {
   // Registration (loop thread)
 
   private void register() {
-    if (registering
-        || registration != null
-        || leaving.get() != null
-        || lifecycle.get() == Lifecycle.CLOSED) {
+    if (registering || registration != null || lifecycle.get() == Lifecycle.CLOSED) {
+      return;
+    }
+    if (leaving.get() != null) {
+      finishLeave(); // a leave that was waiting for an attempt in flight
       return;
     }
     registering = true;
@@ -508,6 +509,10 @@ public final class ZkMembership implements Membership {
   }
 
   private void onRegistrationFailed(String path, Code code) {
+    if (leaving.get() != null) {
+      finishLeave(); // nothing registered, and nothing will be
+      return;
+    }
     switch (code) {
       case NOAUTH, INVALIDACL, AUTHFAILED -> {
         var error =
@@ -662,7 +667,13 @@ public final class ZkMembership implements Membership {
   }
 
   private void finishLeave() {
+    if (leaving.get().isDone()) {
+      return;
+    }
     writable = false;
+    // Znodes of this node's lost sessions that the server may still hold: remove them too.
+    retired.forEach(this::deleteQuietly);
+    retired.clear();
     if (registration != null) {
       self = registration.member().withState(MemberState.LEAVING);
       registration = null;

@@ -406,6 +406,54 @@ class ZkMembershipTest {
         .until(() -> a.members().equals(List.of(newA, newB.withState(b.self().state()))));
   }
 
+  @Test
+  void aFailingListenerDoesNotStopEventsAndAClosedSubscriptionGetsNoMore() throws Exception {
+    var a = member("a");
+    var failing = new Recorder();
+    a.subscribe(
+        e -> {
+          failing.accept(e);
+          throw new IllegalStateException("listener bug");
+        });
+    var healthy = recorded(a);
+    var unsubscribed = new Recorder();
+    var subscription = a.subscribe(unsubscribed);
+    var selfA = started(a);
+    var b = member("b");
+    var selfB = started(b);
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> failing.has(up(selfB)) && healthy.has(up(selfB)) && unsubscribed.has(up(selfB)));
+
+    subscription.close();
+    b.leave().orTimeout(10, TimeUnit.SECONDS).join();
+
+    await().atMost(WAIT).until(() -> healthy.has(down(selfB)) && failing.has(down(selfB)));
+    assertThat(failing.events()).isEqualTo(healthy.events());
+    assertThat(healthy.first(up(selfA))).isPresent();
+    // Events are delivered in order on one thread, so the removal came before the down.
+    assertThat(unsubscribed.has(down(selfB))).isFalse();
+  }
+
+  @Test
+  void startFailsWithATimeoutNamingTheOptionWhenZooKeeperIsUnreachable() throws Exception {
+    int port;
+    try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = socket.getLocalPort();
+    }
+    var m =
+        members.create(
+            "127.0.0.1:" + port, group, "a", b -> b.startTimeout(Duration.ofMillis(1500)));
+
+    assertThat(m.start())
+        .failsWithin(Duration.ofSeconds(10))
+        .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .withCauseInstanceOf(java.util.concurrent.TimeoutException.class)
+        .withMessageContaining("startTimeout");
+    assertThat(m.writable()).isFalse();
+  }
+
   private CuratorFramework rawClient(String digest) {
     var builder =
         CuratorFrameworkFactory.builder()
