@@ -13,6 +13,7 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
@@ -21,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -124,7 +126,10 @@ public final class ZkMembership implements Membership {
     this.settings = settings;
     this.membersPath = settings.root() + "/" + settings.group() + "/members";
     var name = settings.memberId().replaceAll("[^A-Za-z0-9._-]", "_");
-    this.loop = Executors.newSingleThreadScheduledExecutor(daemon("handoff-zk-loop-" + name));
+    var loopExecutor = new ScheduledThreadPoolExecutor(1, daemon("handoff-zk-loop-" + name));
+    // Timers (start timeout, retries) are dropped on close instead of holding the thread.
+    loopExecutor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    this.loop = loopExecutor;
     this.events = Executors.newSingleThreadExecutor(daemon("handoff-zk-events-" + name));
     var builder =
         CuratorFrameworkFactory.builder()
@@ -415,13 +420,21 @@ public final class ZkMembership implements Membership {
   // Registration (loop thread)
 
   private void register() {
-    if (registering
-        || registration != null
-        || leaving.get() != null
-        || lifecycle.get() == Lifecycle.CLOSED) {
+    if (registering || registration != null || lifecycle.get() == Lifecycle.CLOSED) {
+      return;
+    }
+    if (leaving.get() != null) {
+      finishLeave(); // a leave that was waiting for an attempt in flight
       return;
     }
     registering = true;
+    // Earlier incarnations of this node may outlive their session on the server for a while:
+    // remove them first (same session, so ZooKeeper applies the deletes before the create), so
+    // peers see the old incarnation go before the new one comes.
+    for (var old : retired) {
+      deleteQuietly(old);
+    }
+    retired.clear();
     var incarnation = UUID.randomUUID().toString();
     var path = membersPath + "/" + encodeName(settings.memberId()) + "@" + incarnation;
     var state = desiredState;
@@ -511,12 +524,6 @@ public final class ZkMembership implements Membership {
     if (!first) {
       publish(List.of(new ConnectionChanged(ConnectionState.REREGISTERED, member)));
     }
-    // Earlier incarnations of this node that may outlive their session on the server: remove
-    // them so peers see them go now, not after the server-side timeout.
-    for (var old : retired) {
-      deleteQuietly(old);
-    }
-    retired.clear();
     if (desiredState != draft.state()) {
       writeState(desiredState, null);
     } else {
@@ -531,6 +538,10 @@ public final class ZkMembership implements Membership {
   }
 
   private void onRegistrationFailed(String path, Code code) {
+    if (leaving.get() != null) {
+      finishLeave(); // nothing registered, and nothing will be
+      return;
+    }
     switch (code) {
       case NOAUTH, INVALIDACL, AUTHFAILED -> {
         var error =
@@ -547,12 +558,32 @@ public final class ZkMembership implements Membership {
         log.error(error.getMessage());
         started.completeExceptionally(error);
       }
-      default -> {
+      case CONNECTIONLOSS,
+          OPERATIONTIMEOUT,
+          SESSIONEXPIRED,
+          SESSIONMOVED,
+          NONODE,
+          RECONFIGINPROGRESS,
+          REQUESTTIMEOUT,
+          THROTTLEDOP -> {
         log.info(
             "Registration of member '{}' failed ({}); retrying when connected",
             settings.memberId(),
             code);
         retryRegistrationSoon();
+      }
+      default -> {
+        var error =
+            new IllegalStateException(
+                "ZooKeeper refused to register member '"
+                    + settings.memberId()
+                    + "' at "
+                    + path
+                    + " ("
+                    + code
+                    + ")");
+        log.error(error.getMessage());
+        started.completeExceptionally(error);
       }
     }
   }
@@ -665,7 +696,13 @@ public final class ZkMembership implements Membership {
   }
 
   private void finishLeave() {
+    if (leaving.get().isDone()) {
+      return;
+    }
     writable = false;
+    // Znodes of this node's lost sessions that the server may still hold: remove them too.
+    retired.forEach(this::deleteQuietly);
+    retired.clear();
     if (registration != null) {
       self = registration.member().withState(MemberState.LEAVING);
       registration = null;
@@ -1001,9 +1038,10 @@ public final class ZkMembership implements Membership {
   public static final class Builder {
     /** The default ACL: the creating identity may do anything, everyone may read. */
     private static final List<ACL> CREATOR_ALL_WORLD_READ =
-        List.of(
-            new ACL(ZooDefs.Perms.ALL, ZooDefs.Ids.AUTH_IDS),
-            new ACL(ZooDefs.Perms.READ, ZooDefs.Ids.ANYONE_ID_UNSAFE));
+        aclList(
+            List.of(
+                new ACL(ZooDefs.Perms.ALL, ZooDefs.Ids.AUTH_IDS),
+                new ACL(ZooDefs.Perms.READ, ZooDefs.Ids.ANYONE_ID_UNSAFE)));
 
     private String connectString;
     private String root = "/handoff";
@@ -1145,7 +1183,7 @@ public final class ZkMembership implements Membership {
       if (acl.isEmpty()) {
         throw new IllegalArgumentException("acl must not be empty");
       }
-      this.acl = List.copyOf(acl);
+      this.acl = aclList(acl);
       return this;
     }
 
@@ -1154,7 +1192,7 @@ public final class ZkMembership implements Membership {
      * znodes. Only for development clusters without authentication.
      */
     public Builder openAcl() {
-      this.acl = List.copyOf(ZooDefs.Ids.OPEN_ACL_UNSAFE);
+      this.acl = aclList(ZooDefs.Ids.OPEN_ACL_UNSAFE);
       return this;
     }
 
@@ -1194,6 +1232,14 @@ public final class ZkMembership implements Membership {
               digestUser,
               digestPassword,
               zkClientConfig));
+    }
+
+    /** ZooKeeper asks an ACL list whether it contains null, which {@code List.of} refuses. */
+    private static List<ACL> aclList(List<ACL> acl) {
+      for (var entry : acl) {
+        Objects.requireNonNull(entry, "acl entry");
+      }
+      return Collections.unmodifiableList(new ArrayList<>(acl));
     }
 
     private static String localHostName() {
