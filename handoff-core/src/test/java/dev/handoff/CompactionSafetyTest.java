@@ -17,6 +17,7 @@ import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -79,6 +80,26 @@ class CompactionSafetyTest {
     var safe = CompactionModel.safe();
     ops.forEach(safe::run);
     assertThat(safe.differences()).isEmpty();
+  }
+
+  /** The same generator finds the flaw of session-only keys quickly: the model has teeth. */
+  @Example
+  void theModelCatchesSessionOnlyKeysInRandomScenarios() {
+    long failing =
+        scenarios()
+            .sampleStream()
+            .limit(300)
+            .filter(
+                ops -> {
+                  var unsafe = new CompactionModel(r -> r.session());
+                  ops.forEach(unsafe::run);
+                  unsafe.run(new Compact(100, 100));
+                  return !unsafe.differences().isEmpty();
+                })
+            .count();
+    assertThat(failing)
+        .as("scenarios out of 300 where session-only keys diverge")
+        .isGreaterThan(100);
   }
 
   @Provide

@@ -29,7 +29,7 @@ class MetadataBoundTest {
   private static final long RETENTION_MILLIS = 200;
   private static final int WRITERS = 3;
 
-  @Property(tries = 4)
+  @Property(tries = 3)
   void metadataStaysBoundedByLiveSessionsAndLiveWriters(@ForAll long seed) {
     var sim = new Cluster(new Random(seed));
     for (int step = 1; step <= 10_000; step++) {

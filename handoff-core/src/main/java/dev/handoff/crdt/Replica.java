@@ -31,38 +31,171 @@ import java.util.TreeSet;
  */
 public final class Replica {
 
-  /** A slot: the latest record (or tombstone marker, {@code state == null}) of one writer. */
+  /**
+   * A slot: the latest record of one writer for one session, its state fields inlined (no {@link
+   * SlotState} object is kept), or a tombstone marker ({@code epoch == 0}). The first slot of a
+   * session is also its entry in the {@link SessionTable}.
+   */
   private static final class Slot {
+    final String session;
     final String writer;
     final int partition;
     long offset;
-    SlotState state;
-    Slot next;
+    long epoch; // 0: tombstone marker
+    long claimOffset;
+    long seq;
+    long hlc;
+    byte[] value; // null: ended (when live)
+    Slot next; // the session's other slots
+    Slot hashNext; // the next session in the table bucket (heads only)
 
-    Slot(String writer, int partition, long offset, SlotState state) {
+    Slot(String session, String writer, int partition) {
+      this.session = session;
       this.writer = writer;
       this.partition = partition;
+    }
+
+    void set(long offset, SlotState state) {
       this.offset = offset;
-      this.state = state;
+      if (state == null) {
+        epoch = 0;
+        value = null;
+      } else {
+        epoch = state.epoch();
+        claimOffset = state.claimOffset();
+        seq = state.seq();
+        hlc = state.hlc();
+        value = state.value();
+      }
+    }
+
+    boolean live() {
+      return epoch != 0;
+    }
+
+    boolean ended() {
+      return value == null;
+    }
+
+    SlotState state() {
+      return live() ? new SlotState(epoch, claimOffset, seq, hlc, value, value == null) : null;
     }
 
     long claim() {
-      return state.claimOffset() == SlotState.SELF ? offset : state.claimOffset();
+      return claimOffset == SlotState.SELF ? offset : claimOffset;
+    }
+  }
+
+  /** Session key to first slot: a chained hash table threaded through the slots themselves. */
+  private static final class SessionTable {
+    private Slot[] table = new Slot[16];
+    private int size;
+
+    private static int hash(String key) {
+      int h = key.hashCode();
+      return h ^ (h >>> 16);
+    }
+
+    Slot get(String key) {
+      for (Slot s = table[hash(key) & (table.length - 1)]; s != null; s = s.hashNext) {
+        if (s.session.equals(key)) {
+          return s;
+        }
+      }
+      return null;
+    }
+
+    /** Makes {@code head} the first slot of {@code key}, replacing the current one if any. */
+    void put(String key, Slot head) {
+      int i = hash(key) & (table.length - 1);
+      Slot prev = null;
+      for (Slot s = table[i]; s != null; prev = s, s = s.hashNext) {
+        if (s.session.equals(key)) {
+          if (s != head) {
+            head.hashNext = s.hashNext;
+            s.hashNext = null;
+            if (prev == null) {
+              table[i] = head;
+            } else {
+              prev.hashNext = head;
+            }
+          }
+          return;
+        }
+      }
+      head.hashNext = table[i];
+      table[i] = head;
+      if (++size > table.length - (table.length >>> 2)) {
+        resize();
+      }
+    }
+
+    void remove(String key) {
+      int i = hash(key) & (table.length - 1);
+      Slot prev = null;
+      for (Slot s = table[i]; s != null; prev = s, s = s.hashNext) {
+        if (s.session.equals(key)) {
+          if (prev == null) {
+            table[i] = s.hashNext;
+          } else {
+            prev.hashNext = s.hashNext;
+          }
+          s.hashNext = null;
+          size--;
+          return;
+        }
+      }
+    }
+
+    private void resize() {
+      Slot[] old = table;
+      table = new Slot[old.length * 2];
+      for (Slot chain : old) {
+        for (Slot s = chain; s != null; ) {
+          Slot following = s.hashNext;
+          int j = hash(s.session) & (table.length - 1);
+          s.hashNext = table[j];
+          table[j] = s;
+          s = following;
+        }
+      }
+    }
+
+    int size() {
+      return size;
+    }
+
+    int capacity() {
+      return table.length;
+    }
+
+    void forEachHead(java.util.function.Consumer<Slot> action) {
+      for (Slot chain : table) {
+        for (Slot s = chain; s != null; s = s.hashNext) {
+          action.accept(s);
+        }
+      }
+    }
+
+    TreeSet<String> keys() {
+      var keys = new TreeSet<String>();
+      forEachHead(s -> keys.add(s.session));
+      return keys;
     }
   }
 
   private record Marker(String session, String writer, long offset) {}
 
-  // Rough object sizes on a 64-bit JVM with compressed oops (checked with JOL in handoff-bench).
-  static final int SESSION_BYTES = 38; // HashMap node + table slot at load factor 0.75
-  static final int SLOT_BYTES = 40;
-  static final int STATE_BYTES = 56 + 16; // SlotState + the value array's header
-  static final int MARKER_BYTES = 40 + 40; // the marker slot + its queue entry
+  // Object sizes on a 64-bit JVM with compressed oops (the heap benchmark in handoff-bench checks
+  // the total): a table reference per session, a slot per record kept.
+  static final int TABLE_REF_BYTES = 4;
+  static final int SLOT_BYTES = 80;
+  static final int MARKER_BYTES = SLOT_BYTES + 40; // the marker slot + its queue entry
   static final int WRITER_BYTES = 120; // causal context entry + slot count entry
   static final int CLOUD_DOT_BYTES = 56;
 
   private final Hlc clock;
-  private final HashMap<String, Slot> sessions = new HashMap<>();
+  private final SessionTable sessions = new SessionTable();
   private final CausalContext context = new CausalContext();
   private final HashMap<String, int[]> liveSlotsByWriter = new HashMap<>();
   private final HashMap<String, long[]> issuedSeq = new HashMap<>();
@@ -95,31 +228,35 @@ public final class Replica {
     SlotState state = r.state();
     Slot head = sessions.get(session);
     Slot slot = find(head, writer);
+    boolean wasLive = false;
     if (slot != null) {
       if (slot.offset >= entry.offset()) {
         return false;
       }
-      if (slot.state == null) {
+      wasLive = slot.live();
+      if (!wasLive) {
         markerCount--;
-      } else {
-        countLive(writer, -1);
       }
-      slot.offset = entry.offset();
-      slot.state = state;
     } else {
-      slot = new Slot(writer, entry.partition(), entry.offset(), state);
+      slot = new Slot(session, writer, entry.partition());
       slot.next = head;
       sessions.put(session, slot);
     }
+    slot.set(entry.offset(), state);
     if (state == null) {
+      if (wasLive) {
+        countLive(writer, -1);
+      }
       markerCount++;
       markers
           .computeIfAbsent(entry.partition(), p -> new PriorityQueue<>(markerOrder()))
           .add(new Marker(session, writer, entry.offset()));
     } else {
-      countLive(writer, +1);
-      if (!retired.contains(writer)) {
-        context.add(writer, state.seq());
+      if (!wasLive) {
+        countLive(writer, +1);
+      }
+      if (retired.isEmpty() || !retired.contains(writer)) {
+        context.add(writer, state.seq()); // a retired writer's dots are no longer tracked
       }
       clock.update(state.hlc());
     }
@@ -165,7 +302,8 @@ public final class Replica {
   /** The records this replica holds (tombstone markers as tombstones), by session then writer. */
   List<LogEntry> entries() {
     var out = new ArrayList<LogEntry>();
-    new TreeSet<>(sessions.keySet())
+    sessions
+        .keys()
         .forEach(
             s -> {
               var slots = new java.util.TreeMap<String, Slot>();
@@ -174,7 +312,8 @@ public final class Replica {
               }
               slots.forEach(
                   (w, x) ->
-                      out.add(new LogEntry(new SlotRecord(s, w, x.state), x.partition, x.offset)));
+                      out.add(
+                          new LogEntry(new SlotRecord(s, w, x.state()), x.partition, x.offset)));
             });
     return out;
   }
@@ -194,7 +333,7 @@ public final class Replica {
   /** The session's state bytes, or empty if the session is absent or ended. */
   public Optional<byte[]> value(String session) {
     Slot best = winner(sessions.get(Objects.requireNonNull(session, "session")));
-    return best == null || best.state.ended() ? Optional.empty() : Optional.of(best.state.value());
+    return best == null || best.ended() ? Optional.empty() : Optional.of(best.value);
   }
 
   /** The writer that owns the session, also when it ended it; empty if no slot is live. */
@@ -206,11 +345,11 @@ public final class Replica {
   /** The sessions that read as live (present and not ended), sorted. A fresh copy. */
   public Set<String> sessions() {
     var live = new TreeSet<String>();
-    sessions.forEach(
-        (s, head) -> {
+    sessions.forEachHead(
+        head -> {
           Slot w = winner(head);
-          if (w != null && !w.state.ended()) {
-            live.add(s);
+          if (w != null && !w.ended()) {
+            live.add(head.session);
           }
         });
     return live;
@@ -218,25 +357,26 @@ public final class Replica {
 
   /** Every session key the replica holds anything for (live, ended, or tombstone markers). */
   public Set<String> knownSessions() {
-    return new TreeSet<>(sessions.keySet());
+    return sessions.keys();
   }
 
   /** The number of sessions that read as live. */
   public int liveCount() {
-    int n = 0;
-    for (Slot head : sessions.values()) {
-      Slot w = winner(head);
-      if (w != null && !w.state.ended()) {
-        n++;
-      }
-    }
-    return n;
+    int[] n = new int[1];
+    sessions.forEachHead(
+        head -> {
+          Slot w = winner(head);
+          if (w != null && !w.ended()) {
+            n[0]++;
+          }
+        });
+    return n[0];
   }
 
   private static Slot winner(Slot head) {
     Slot best = null;
     for (Slot s = head; s != null; s = s.next) {
-      if (s.state != null && (best == null || beats(s, best))) {
+      if (s.live() && (best == null || beats(s, best))) {
         best = s;
       }
     }
@@ -244,8 +384,8 @@ public final class Replica {
   }
 
   private static boolean beats(Slot a, Slot b) {
-    if (a.state.epoch() != b.state.epoch()) {
-      return a.state.epoch() > b.state.epoch();
+    if (a.epoch != b.epoch) {
+      return a.epoch > b.epoch;
     }
     long ca = a.claim();
     long cb = b.claim();
@@ -256,9 +396,7 @@ public final class Replica {
   }
 
   private static SessionView view(String session, Slot s) {
-    SlotState st = s.state;
-    return new SessionView(
-        session, s.writer, st.epoch(), s.claim(), st.seq(), st.hlc(), st.value(), st.ended());
+    return new SessionView(session, s.writer, s.epoch, s.claim(), s.seq, s.hlc, s.value, s.ended());
   }
 
   // ---------------------------------------------------------------- mutators (deltas)
@@ -273,17 +411,16 @@ public final class Replica {
   public SlotRecord stash(String session, String writer, byte[] value) {
     Objects.requireNonNull(value, "value");
     Slot best = winner(sessions.get(Objects.requireNonNull(session, "session")));
-    if (best == null || best.state.ended()) {
+    if (best == null || best.ended()) {
       return claim(session, writer, value);
     }
     if (!best.writer.equals(Objects.requireNonNull(writer, "writer"))) {
-      throw new FencingException(session, writer, best.writer, best.state.epoch());
+      throw new FencingException(session, writer, best.writer, best.epoch);
     }
     return new SlotRecord(
         session,
         writer,
-        new SlotState(
-            best.state.epoch(), best.claim(), nextSeq(writer), clock.now(), value, false));
+        new SlotState(best.epoch, best.claim(), nextSeq(writer), clock.now(), value, false));
   }
 
   /**
@@ -303,13 +440,13 @@ public final class Replica {
     Slot best = winner(sessions.get(Objects.requireNonNull(session, "session")));
     byte[] v = value;
     if (v == null) {
-      if (best == null || best.state.ended()) {
+      if (best == null || best.ended()) {
         throw new IllegalArgumentException(
             "session '" + session + "' has no live state for writer '" + writer + "' to claim");
       }
-      v = best.state.value();
+      v = best.value;
     }
-    long epoch = best == null ? 1 : best.state.epoch() + 1;
+    long epoch = best == null ? 1 : best.epoch + 1;
     return new SlotRecord(
         session,
         writer,
@@ -329,12 +466,12 @@ public final class Replica {
       throw new IllegalStateException("session '" + session + "' is unknown; nothing to end");
     }
     if (!best.writer.equals(Objects.requireNonNull(writer, "writer"))) {
-      throw new FencingException(session, writer, best.writer, best.state.epoch());
+      throw new FencingException(session, writer, best.writer, best.epoch);
     }
     return new SlotRecord(
         session,
         writer,
-        new SlotState(best.state.epoch(), best.claim(), nextSeq(writer), clock.now(), null, true));
+        new SlotState(best.epoch, best.claim(), nextSeq(writer), clock.now(), null, true));
   }
 
   /**
@@ -364,13 +501,13 @@ public final class Replica {
     boolean owner = best.writer.equals(writer);
     boolean ownerGone = retired.contains(best.writer);
     for (Slot s = head; s != null; s = s.next) {
-      if (s.state == null) {
+      if (!s.live()) {
         continue;
       }
       if (s == best) {
-        if (s.state.ended()
+        if (s.ended()
             && (owner || ownerGone)
-            && Hlc.physicalMillis(s.state.hlc()) + endedRetentionMillis <= nowMillis) {
+            && Hlc.physicalMillis(s.hlc) + endedRetentionMillis <= nowMillis) {
           out.add(SlotRecord.tombstone(session, s.writer));
         }
       } else if (s.writer.equals(writer) || ((owner || ownerGone) && retired.contains(s.writer))) {
@@ -468,7 +605,7 @@ public final class Replica {
       Slot prev = null;
       for (Slot s = head; s != null; prev = s, s = s.next) {
         if (s.writer.equals(m.writer())) {
-          if (s.state == null && s.offset == m.offset()) {
+          if (!s.live() && s.offset == m.offset()) {
             markerCount--;
             if (prev == null) {
               if (s.next == null) {
@@ -498,8 +635,10 @@ public final class Replica {
   public long metadataBytes() {
     long writers =
         Math.max(context.writers(), liveSlotsByWriter.size()) + issuedSeq.size() + retired.size();
-    return (long) sessions.size() * SESSION_BYTES
-        + (long) liveSlots * (SLOT_BYTES + STATE_BYTES)
+    // an empty replica's fixed structures (a few hundred bytes) are not counted
+    long table = sessions.size() == 0 ? 0 : (long) sessions.capacity() * TABLE_REF_BYTES;
+    return table
+        + (long) liveSlots * SLOT_BYTES
         + (long) markerCount * MARKER_BYTES
         + writers * WRITER_BYTES
         + (long) context.cloudSize() * CLOUD_DOT_BYTES;
@@ -518,13 +657,14 @@ public final class Replica {
   @Override
   public String toString() {
     var sb = new StringBuilder("Replica{");
-    new TreeSet<>(sessions.keySet())
+    sessions
+        .keys()
         .forEach(
             s -> {
               sb.append(s).append(":[");
               for (Slot x = sessions.get(s); x != null; x = x.next) {
                 sb.append(x.writer).append('@').append(x.offset).append('=');
-                sb.append(x.state == null ? "tombstone" : x.state.toString()).append(' ');
+                sb.append(x.live() ? x.state().toString() : "tombstone").append(' ');
               }
               sb.append("] ");
             });
