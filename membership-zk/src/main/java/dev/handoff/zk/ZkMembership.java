@@ -998,15 +998,17 @@ public final class ZkMembership implements Membership {
     return (int) Math.min(Integer.MAX_VALUE, d.toMillis());
   }
 
+  // ZooKeeper's validateACL calls acl.contains(null), which immutable lists refuse with an NPE:
+  // hand it a mutable copy every time.
   private record FixedAcl(List<ACL> acl) implements ACLProvider {
     @Override
     public List<ACL> getDefaultAcl() {
-      return acl;
+      return new java.util.ArrayList<>(acl);
     }
 
     @Override
     public List<ACL> getAclForPath(String path) {
-      return acl;
+      return new java.util.ArrayList<>(acl);
     }
   }
 

@@ -26,7 +26,8 @@ final class NodeFactory {
             .partitions(c.partitions())
             .replicationFactor(c.replicationFactor())
             .minInSyncReplicas(Math.min(2, c.replicationFactor()))
-            .clientProperty("client.id", "handoff-" + c.memberId());
+            .clientProperty("client.id", "handoff-" + c.memberId())
+            .clientProperty("fetch.max.wait.ms", "20");
     c.topicConfig().forEach(logBuilder::topicConfig);
     var membership =
         ZkMembership.builder()
