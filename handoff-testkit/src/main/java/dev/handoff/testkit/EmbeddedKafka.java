@@ -150,10 +150,19 @@ public final class EmbeddedKafka implements AutoCloseable {
         inParallel(
             list,
             b -> {
+              long f0 = System.nanoTime();
               b.format();
+              long s0 = System.nanoTime();
               b.start();
+              LOG.debug(
+                  "{}: format {} ms, startup {} ms",
+                  b,
+                  (s0 - f0) / 1_000_000,
+                  (System.nanoTime() - s0) / 1_000_000);
             });
+        long a0 = System.nanoTime();
         kafka.awaitServing(list);
+        LOG.debug("registration seen after {} ms", (System.nanoTime() - a0) / 1_000_000);
       } catch (RuntimeException e) {
         kafka.close();
         throw e;
