@@ -219,6 +219,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.setProperty("background.threads", "2");
     p.setProperty("num.replica.fetchers", "1");
     p.setProperty("num.recovery.threads.per.data.dir", "1");
+    // A starting broker needs a few heartbeat rounds (register, catch up, unfence); 2 s each by
+    // default.
+    p.setProperty("broker.heartbeat.interval.ms", "500");
     return p;
   }
 
@@ -248,7 +251,9 @@ public final class EmbeddedKafka implements AutoCloseable {
    */
   public synchronized void stopBroker(int index) {
     checkOpen();
+    long t0 = System.nanoTime();
     broker(index).stop();
+    LOG.debug("broker-{} stopped in {} ms", index, (System.nanoTime() - t0) / 1_000_000);
   }
 
   /**
@@ -265,8 +270,15 @@ public final class EmbeddedKafka implements AutoCloseable {
         "ports of broker " + index + " to be free",
         READY_TIMEOUT,
         () -> Loopback.isFree(b.brokerPort) && Loopback.isFree(b.controllerPort()));
+    long t0 = System.nanoTime();
     b.start();
+    long t1 = System.nanoTime();
     awaitServing(List.of(b));
+    LOG.debug(
+        "{} restarted: startup {} ms, registration seen after {} ms more",
+        b,
+        (t1 - t0) / 1_000_000,
+        (System.nanoTime() - t1) / 1_000_000);
   }
 
   /** {@link #stopBroker(int)} then {@link #startBroker(int)}. */
