@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +22,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
+import kafka.server.BrokerServer;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import kafka.tools.StorageTool;
@@ -50,6 +52,7 @@ import org.slf4j.LoggerFactory;
 public final class EmbeddedKafka implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration CONTROLLED_SHUTDOWN_TIMEOUT = Duration.ofSeconds(15);
 
   private final Path baseDir;
   private final List<Broker> brokers;
@@ -252,7 +255,9 @@ public final class EmbeddedKafka implements AutoCloseable {
   public synchronized void stopBroker(int index) {
     checkOpen();
     long t0 = System.nanoTime();
-    broker(index).stop();
+    Broker b = broker(index);
+    b.stopBrokerPart(CONTROLLED_SHUTDOWN_TIMEOUT);
+    b.stop();
     LOG.debug("broker-{} stopped in {} ms", index, (System.nanoTime() - t0) / 1_000_000);
   }
 
@@ -319,6 +324,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
     closed = true;
     try {
+      // Brokers first, while every controller still runs, so each controlled shutdown can be
+      // approved; a controller without a quorum would keep the last broker waiting 5 minutes.
+      inParallel(brokers, b -> b.stopBrokerPart(CONTROLLED_SHUTDOWN_TIMEOUT));
       inParallel(brokers, Broker::stop);
     } catch (RuntimeException e) {
       LOG.warn("error stopping Kafka brokers", e);
@@ -463,6 +471,29 @@ public final class EmbeddedKafka implements AutoCloseable {
             "cannot start Kafka broker " + index + " on port " + brokerPort, e);
       }
       server = s;
+    }
+
+    /**
+     * Shuts down the broker half of the node (controlled shutdown, bounded by {@code timeout}) and
+     * leaves its controller running. Kafka bounds the wait for approval only at 5 minutes when the
+     * node is shut down as a whole, hence the reach into the node.
+     */
+    void stopBrokerPart(Duration timeout) {
+      KafkaRaftServer s = server;
+      if (s == null) {
+        return;
+      }
+      try {
+        Field field = KafkaRaftServer.class.getDeclaredField("broker");
+        field.setAccessible(true);
+        if (field.get(s) instanceof scala.Option<?> part
+            && part.isDefined()
+            && part.get() instanceof BrokerServer broker) {
+          broker.shutdown(timeout);
+        }
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        LOG.debug("cannot stop the broker part of {} alone; stopping the whole node", this, e);
+      }
     }
 
     void stop() {
