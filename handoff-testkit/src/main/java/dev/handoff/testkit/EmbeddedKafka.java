@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * ports and data for its whole life, so {@link #startBroker(int)} brings back the same broker.
  * Internal topics get a replication factor of {@code min(brokers, 3)}; so do auto-created topics.
  *
- * <p>While any instance runs, Kafka's {@code Exit.exit}/{@code Exit.halt} are redirected to log and
+ * <p>Once an instance has started, Kafka's {@code Exit.exit}/{@code Exit.halt} in this JVM log and
  * throw instead of ending the JVM. Data lives in a fresh directory under {@code java.io.tmpdir} (or
  * {@link Builder#baseDir(Path)}); {@link #close()} removes it. All methods are thread-safe; the
  * fault controls are serialised on this object.
