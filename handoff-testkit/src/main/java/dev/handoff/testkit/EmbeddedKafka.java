@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +22,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
+import kafka.server.BrokerServer;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import kafka.tools.StorageTool;
@@ -42,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * ports and data for its whole life, so {@link #startBroker(int)} brings back the same broker.
  * Internal topics get a replication factor of {@code min(brokers, 3)}; so do auto-created topics.
  *
- * <p>While any instance runs, Kafka's {@code Exit.exit}/{@code Exit.halt} are redirected to log and
+ * <p>Once an instance has started, Kafka's {@code Exit.exit}/{@code Exit.halt} in this JVM log and
  * throw instead of ending the JVM. Data lives in a fresh directory under {@code java.io.tmpdir} (or
  * {@link Builder#baseDir(Path)}); {@link #close()} removes it. All methods are thread-safe; the
  * fault controls are serialised on this object.
@@ -50,6 +52,7 @@ import org.slf4j.LoggerFactory;
 public final class EmbeddedKafka implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration CONTROLLED_SHUTDOWN_TIMEOUT = Duration.ofSeconds(15);
 
   private final Path baseDir;
   private final List<Broker> brokers;
@@ -150,10 +153,19 @@ public final class EmbeddedKafka implements AutoCloseable {
         inParallel(
             list,
             b -> {
+              long f0 = System.nanoTime();
               b.format();
+              long s0 = System.nanoTime();
               b.start();
+              LOG.debug(
+                  "{}: format {} ms, startup {} ms",
+                  b,
+                  (s0 - f0) / 1_000_000,
+                  (System.nanoTime() - s0) / 1_000_000);
             });
+        long a0 = System.nanoTime();
         kafka.awaitServing(list);
+        LOG.debug("registration seen after {} ms", (System.nanoTime() - a0) / 1_000_000);
       } catch (RuntimeException e) {
         kafka.close();
         throw e;
@@ -210,6 +222,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.setProperty("background.threads", "2");
     p.setProperty("num.replica.fetchers", "1");
     p.setProperty("num.recovery.threads.per.data.dir", "1");
+    // A starting broker needs a few heartbeat rounds (register, catch up, unfence); 2 s each by
+    // default.
+    p.setProperty("broker.heartbeat.interval.ms", "500");
     return p;
   }
 
@@ -239,7 +254,11 @@ public final class EmbeddedKafka implements AutoCloseable {
    */
   public synchronized void stopBroker(int index) {
     checkOpen();
-    broker(index).stop();
+    long t0 = System.nanoTime();
+    Broker b = broker(index);
+    b.stopBrokerPart(CONTROLLED_SHUTDOWN_TIMEOUT);
+    b.stop();
+    LOG.debug("broker-{} stopped in {} ms", index, (System.nanoTime() - t0) / 1_000_000);
   }
 
   /**
@@ -256,8 +275,15 @@ public final class EmbeddedKafka implements AutoCloseable {
         "ports of broker " + index + " to be free",
         READY_TIMEOUT,
         () -> Loopback.isFree(b.brokerPort) && Loopback.isFree(b.controllerPort()));
+    long t0 = System.nanoTime();
     b.start();
+    long t1 = System.nanoTime();
     awaitServing(List.of(b));
+    LOG.debug(
+        "{} restarted: startup {} ms, registration seen after {} ms more",
+        b,
+        (t1 - t0) / 1_000_000,
+        (System.nanoTime() - t1) / 1_000_000);
   }
 
   /** {@link #stopBroker(int)} then {@link #startBroker(int)}. */
@@ -298,6 +324,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
     closed = true;
     try {
+      // Brokers first, while every controller still runs, so each controlled shutdown can be
+      // approved; a controller without a quorum would keep the last broker waiting 5 minutes.
+      inParallel(brokers, b -> b.stopBrokerPart(CONTROLLED_SHUTDOWN_TIMEOUT));
       inParallel(brokers, Broker::stop);
     } catch (RuntimeException e) {
       LOG.warn("error stopping Kafka brokers", e);
@@ -442,6 +471,29 @@ public final class EmbeddedKafka implements AutoCloseable {
             "cannot start Kafka broker " + index + " on port " + brokerPort, e);
       }
       server = s;
+    }
+
+    /**
+     * Shuts down the broker half of the node (controlled shutdown, bounded by {@code timeout}) and
+     * leaves its controller running. Kafka bounds the wait for approval only at 5 minutes when the
+     * node is shut down as a whole, hence the reach into the node.
+     */
+    void stopBrokerPart(Duration timeout) {
+      KafkaRaftServer s = server;
+      if (s == null) {
+        return;
+      }
+      try {
+        Field field = KafkaRaftServer.class.getDeclaredField("broker");
+        field.setAccessible(true);
+        if (field.get(s) instanceof scala.Option<?> part
+            && part.isDefined()
+            && part.get() instanceof BrokerServer broker) {
+          broker.shutdown(timeout);
+        }
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        LOG.debug("cannot stop the broker part of {} alone; stopping the whole node", this, e);
+      }
     }
 
     void stop() {
