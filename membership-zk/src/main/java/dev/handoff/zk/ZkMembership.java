@@ -260,7 +260,9 @@ public final class ZkMembership implements Membership {
   /**
    * Graceful leave: stores {@link MemberState#LEAVING}, then deletes this incarnation's znode, so
    * peers see {@code MemberDown(LEFT)} at once. Completes when the znode is gone (or the session is
-   * lost, which removes it too). No re-registration happens after a leave. Idempotent.
+   * lost, which removes it too); completes exceptionally if ZooKeeper could not be reached, and the
+   * znode then goes when the session ends. No re-registration happens after a leave. Idempotent:
+   * every call returns the same future.
    */
   @Override
   public CompletableFuture<Void> leave() {
@@ -612,8 +614,13 @@ public final class ZkMembership implements Membership {
                   }
                   announcesAwaitingRegistration.forEach(f -> f.complete(null));
                   announcesAwaitingRegistration.clear();
-                } else if (done != null) {
-                  done.completeExceptionally(KeeperException.create(code, reg.path()));
+                } else {
+                  var error = KeeperException.create(code, reg.path());
+                  if (done != null) {
+                    done.completeExceptionally(error);
+                  }
+                  announcesAwaitingRegistration.forEach(f -> f.completeExceptionally(error));
+                  announcesAwaitingRegistration.clear();
                 }
               },
               this::onLoop)
@@ -773,8 +780,16 @@ public final class ZkMembership implements Membership {
     } else if (code == Code.NONODE) {
       view.onGone(name, out);
     } else {
-      // Connection trouble: the read is repeated by the resync after reconnecting.
+      // Connection trouble: read again soon if still connected; a reconnect re-reads everything.
       log.debug("Reading member znode {} failed ({})", name, code);
+      loop.schedule(
+          () -> {
+            if (view.contains(name) && client.getZookeeperClient().isConnected()) {
+              readMember(name);
+            }
+          },
+          200,
+          TimeUnit.MILLISECONDS);
       return;
     }
     publish(out);
