@@ -138,6 +138,7 @@ public final class ZkMembership implements Membership {
             .connectionTimeoutMs(millis(settings.connectionTimeout()))
             .retryPolicy(settings.retryPolicy())
             .aclProvider(new FixedAcl(settings.acl()))
+            .ensembleTracker(settings.trackEnsemble())
             .dontUseContainerParents();
     if (settings.digestUser() != null) {
       builder.authorization(
@@ -1009,6 +1010,7 @@ public final class ZkMembership implements Membership {
       Duration startTimeout,
       RetryPolicy retryPolicy,
       List<ACL> acl,
+      boolean trackEnsemble,
       String digestUser,
       String digestPassword,
       ZKClientConfig zkClientConfig) {}
@@ -1043,6 +1045,7 @@ public final class ZkMembership implements Membership {
     private String digestUser;
     private String digestPassword;
     private ZKClientConfig zkClientConfig;
+    private boolean trackEnsemble = true;
 
     private Builder() {}
 
@@ -1183,6 +1186,17 @@ public final class ZkMembership implements Membership {
     }
 
     /**
+     * Whether Curator may replace the connect string with the servers listed in the ensemble's
+     * dynamic configuration ({@code /zookeeper/config}), so that a client can fail over to servers
+     * it was not given. Default true. Turn it off when clients reach the servers through other
+     * addresses than the ones the servers advertise (proxies, NAT, port forwarding).
+     */
+    public Builder trackEnsemble(boolean track) {
+      this.trackEnsemble = track;
+      return this;
+    }
+
+    /**
      * Builds an instance (not started).
      *
      * @throws IllegalStateException if {@code connectString} or {@code memberId} is missing, or if
@@ -1215,6 +1229,7 @@ public final class ZkMembership implements Membership {
               startTimeout,
               policy,
               acl != null ? acl : CREATOR_ALL_WORLD_READ,
+              trackEnsemble,
               digestUser,
               digestPassword,
               zkClientConfig));
