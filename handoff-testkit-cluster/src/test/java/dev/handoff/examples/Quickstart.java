@@ -30,7 +30,7 @@ public final class Quickstart {
     // --- README quickstart: begin
     KafkaDeltaLog log =
         KafkaDeltaLog.builder()
-            .bootstrapServers(kafka) // any Kafka client property: .clientProperty("security.protocol", "SSL")
+            .bootstrapServers(kafka) // plus any client property: .clientProperty(k, v)
             .topic("game-sessions") // created compacted if missing; checked if it exists
             .replicationFactor(1) // 3 in production (the default)
             .build();
