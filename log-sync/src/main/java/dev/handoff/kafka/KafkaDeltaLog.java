@@ -463,14 +463,15 @@ public final class KafkaDeltaLog implements DeltaLog {
     failure = cause;
     LOG.error(
         "Delta log reader of topic '{}' stopped: {}", settings.topic(), cause.toString(), cause);
-    var e = readerFailedException();
-    started.completeExceptionally(cause instanceof KafkaDeltaLogException k && !ready ? k : e);
-    failAllBarriers(e);
     try {
       settings.listener().onReaderFailed(cause);
     } catch (RuntimeException le) {
       LOG.warn("Listener of topic '{}' threw on onReaderFailed", settings.topic(), le);
     }
+    var e = readerFailedException();
+    // A misconfigured topic fails start with its own message; anything else names the reader.
+    started.completeExceptionally(cause instanceof KafkaDeltaLogException k ? k : e);
+    failAllBarriers(e);
   }
 
   void completeLater(CompletableFuture<?> f, Object value) {
