@@ -4,8 +4,10 @@ import dev.handoff.spi.LogEntry;
 import dev.handoff.spi.SlotState;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /** A sink that keeps every delivered entry; read from test threads. */
@@ -63,6 +65,17 @@ final class Recorder implements Consumer<LogEntry> {
                     && e.record().writer().equals(writer)
                     && e.record().state() != null
                     && e.record().state().seq() == seq);
+  }
+
+  /** Every (session, writer, seq) delivered with a state, as "session/writer/seq". */
+  synchronized Set<String> writes() {
+    Set<String> out = new HashSet<>();
+    for (LogEntry e : entries) {
+      if (e.record().state() != null) {
+        out.add(e.record().session() + "/" + e.record().writer() + "/" + e.record().state().seq());
+      }
+    }
+    return out;
   }
 
   static List<LogEntry> copy(List<LogEntry> l) {
