@@ -1,0 +1,673 @@
+package dev.handoff.crdt;
+
+import dev.handoff.spi.LogEntry;
+import dev.handoff.spi.SlotRecord;
+import dev.handoff.spi.SlotState;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * One node's copy of the replicated session map: per session, the latest record of every writer's
+ * slot, read through the rules of the {@code dev.handoff.crdt} package documentation.
+ *
+ * <p><b>Threading:</b> not thread-safe. One thread (the {@code StateHandoff} owner thread) calls
+ * every method; the log's reader hands records to that thread, which calls {@link #apply}.
+ *
+ * <p><b>State changes</b> happen only through {@link #apply}: the join of one record. The mutators
+ * ({@link #stash}, {@link #claim}, {@link #end}, {@link #slotsToTombstone}) only build the next
+ * records (the deltas) and change nothing but the clock and the writer's counter; the caller
+ * appends them to the log, and they take effect when the log delivers them back. A caller must not
+ * build a second record for the same session and writer before the previous one has been applied.
+ *
+ * <p>Nulls are rejected with {@link NullPointerException} unless a parameter says otherwise.
+ */
+public final class Replica {
+
+  /**
+   * A slot: the latest record of one writer for one session, its state fields inlined (no {@link
+   * SlotState} object is kept), or a tombstone marker ({@code epoch == 0}). The first slot of a
+   * session is also its entry in the {@link SessionTable}.
+   */
+  private static final class Slot {
+    final String session;
+    final String writer;
+    final int partition;
+    long offset;
+    long epoch; // 0: tombstone marker
+    long claimOffset;
+    long seq;
+    long hlc;
+    byte[] value; // null: ended (when live)
+    Slot next; // the session's other slots
+    Slot hashNext; // the next session in the table bucket (heads only)
+
+    Slot(String session, String writer, int partition) {
+      this.session = session;
+      this.writer = writer;
+      this.partition = partition;
+    }
+
+    void set(long offset, SlotState state) {
+      this.offset = offset;
+      if (state == null) {
+        epoch = 0;
+        value = null;
+      } else {
+        epoch = state.epoch();
+        claimOffset = state.claimOffset();
+        seq = state.seq();
+        hlc = state.hlc();
+        value = state.value();
+      }
+    }
+
+    boolean live() {
+      return epoch != 0;
+    }
+
+    boolean ended() {
+      return value == null;
+    }
+
+    SlotState state() {
+      return live() ? new SlotState(epoch, claimOffset, seq, hlc, value, value == null) : null;
+    }
+
+    long claim() {
+      return claimOffset == SlotState.SELF ? offset : claimOffset;
+    }
+  }
+
+  /** Session key to first slot: a chained hash table threaded through the slots themselves. */
+  private static final class SessionTable {
+    private Slot[] table = new Slot[16];
+    private int size;
+
+    private static int hash(String key) {
+      int h = key.hashCode();
+      return h ^ (h >>> 16);
+    }
+
+    Slot get(String key) {
+      for (Slot s = table[hash(key) & (table.length - 1)]; s != null; s = s.hashNext) {
+        if (s.session.equals(key)) {
+          return s;
+        }
+      }
+      return null;
+    }
+
+    /** Makes {@code head} the first slot of {@code key}, replacing the current one if any. */
+    void put(String key, Slot head) {
+      int i = hash(key) & (table.length - 1);
+      Slot prev = null;
+      for (Slot s = table[i]; s != null; prev = s, s = s.hashNext) {
+        if (s.session.equals(key)) {
+          if (s != head) {
+            head.hashNext = s.hashNext;
+            s.hashNext = null;
+            if (prev == null) {
+              table[i] = head;
+            } else {
+              prev.hashNext = head;
+            }
+          }
+          return;
+        }
+      }
+      head.hashNext = table[i];
+      table[i] = head;
+      if (++size > table.length - (table.length >>> 2)) {
+        resize();
+      }
+    }
+
+    void remove(String key) {
+      int i = hash(key) & (table.length - 1);
+      Slot prev = null;
+      for (Slot s = table[i]; s != null; prev = s, s = s.hashNext) {
+        if (s.session.equals(key)) {
+          if (prev == null) {
+            table[i] = s.hashNext;
+          } else {
+            prev.hashNext = s.hashNext;
+          }
+          s.hashNext = null;
+          size--;
+          return;
+        }
+      }
+    }
+
+    private void resize() {
+      Slot[] old = table;
+      table = new Slot[old.length * 2];
+      for (Slot chain : old) {
+        for (Slot s = chain; s != null; ) {
+          Slot following = s.hashNext;
+          int j = hash(s.session) & (table.length - 1);
+          s.hashNext = table[j];
+          table[j] = s;
+          s = following;
+        }
+      }
+    }
+
+    int size() {
+      return size;
+    }
+
+    int capacity() {
+      return table.length;
+    }
+
+    void forEachHead(java.util.function.Consumer<Slot> action) {
+      for (Slot chain : table) {
+        for (Slot s = chain; s != null; s = s.hashNext) {
+          action.accept(s);
+        }
+      }
+    }
+
+    TreeSet<String> keys() {
+      var keys = new TreeSet<String>();
+      forEachHead(s -> keys.add(s.session));
+      return keys;
+    }
+  }
+
+  private record Marker(String session, String writer, long offset) {}
+
+  // Object sizes on a 64-bit JVM with compressed oops (the heap benchmark in handoff-bench checks
+  // the total): a table reference per session, a slot per record kept.
+  static final int TABLE_REF_BYTES = 4;
+  static final int SLOT_BYTES = 80;
+  static final int MARKER_BYTES = SLOT_BYTES + 40; // the marker slot + its queue entry
+  static final int WRITER_BYTES = 120; // causal context entry + slot count entry
+  static final int CLOUD_DOT_BYTES = 56;
+
+  private final Hlc clock;
+  private final SessionTable sessions = new SessionTable();
+  private final CausalContext context = new CausalContext();
+  private final HashMap<String, int[]> liveSlotsByWriter = new HashMap<>();
+  private final HashMap<String, long[]> issuedSeq = new HashMap<>();
+  private final Set<String> retired = new HashSet<>();
+  private final HashMap<Integer, PriorityQueue<Marker>> markers = new HashMap<>();
+  private int liveSlots;
+  private int markerCount;
+
+  /** A replica whose mutators stamp records with {@code clock}. */
+  public Replica(Hlc clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  /** A replica on the system clock. */
+  public Replica() {
+    this(Hlc.system());
+  }
+
+  // ---------------------------------------------------------------- join
+
+  /**
+   * Joins one delivered record. Records may arrive in any order and more than once: per slot the
+   * record with the higher offset wins, so applying is idempotent, commutative and associative.
+   * Returns true if the record changed the replica.
+   */
+  public boolean apply(LogEntry entry) {
+    SlotRecord r = entry.record();
+    String session = r.session();
+    String writer = r.writer();
+    SlotState state = r.state();
+    Slot head = sessions.get(session);
+    Slot slot = find(head, writer);
+    boolean wasLive = false;
+    if (slot != null) {
+      if (slot.offset >= entry.offset()) {
+        return false;
+      }
+      wasLive = slot.live();
+      if (!wasLive) {
+        markerCount--;
+      }
+    } else {
+      slot = new Slot(session, writer, entry.partition());
+      slot.next = head;
+      sessions.put(session, slot);
+    }
+    slot.set(entry.offset(), state);
+    if (state == null) {
+      if (wasLive) {
+        countLive(writer, -1);
+      }
+      markerCount++;
+      markers
+          .computeIfAbsent(entry.partition(), p -> new PriorityQueue<>(markerOrder()))
+          .add(new Marker(session, writer, entry.offset()));
+    } else {
+      if (!wasLive) {
+        countLive(writer, +1);
+      }
+      if (retired.isEmpty() || !retired.contains(writer)) {
+        context.add(writer, state.seq()); // a retired writer's dots are no longer tracked
+      }
+      clock.update(state.hlc());
+    }
+    return true;
+  }
+
+  private static java.util.Comparator<Marker> markerOrder() {
+    return java.util.Comparator.comparingLong(Marker::offset);
+  }
+
+  private void countLive(String writer, int delta) {
+    liveSlots += delta;
+    int[] n = liveSlotsByWriter.computeIfAbsent(writer, w -> new int[1]);
+    n[0] += delta;
+    if (n[0] == 0) {
+      liveSlotsByWriter.remove(writer);
+      retired.remove(writer); // a retired writer with no slots left leaves nothing behind
+    }
+  }
+
+  private static Slot find(Slot head, String writer) {
+    for (Slot s = head; s != null; s = s.next) {
+      if (s.writer.equals(writer)) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Joins another replica's whole state into this one: the same as applying every record it holds,
+   * tombstone markers included. {@code other} is only read.
+   */
+  public void join(Replica other) {
+    if (other == this) {
+      return;
+    }
+    for (LogEntry e : other.entries()) {
+      apply(e);
+    }
+  }
+
+  /** The records this replica holds (tombstone markers as tombstones), by session then writer. */
+  List<LogEntry> entries() {
+    var out = new ArrayList<LogEntry>();
+    sessions
+        .keys()
+        .forEach(
+            s -> {
+              var slots = new java.util.TreeMap<String, Slot>();
+              for (Slot x = sessions.get(s); x != null; x = x.next) {
+                slots.put(x.writer, x);
+              }
+              slots.forEach(
+                  (w, x) ->
+                      out.add(
+                          new LogEntry(new SlotRecord(s, w, x.state()), x.partition, x.offset)));
+            });
+    return out;
+  }
+
+  // ---------------------------------------------------------------- read
+
+  /**
+   * Reads a session: the slot with the highest epoch and, within it, the lowest claim offset. Empty
+   * if no slot of the session is live. An ended session reads as a view with {@code ended()}; use
+   * {@link #value} for "the state, if any".
+   */
+  public Optional<SessionView> read(String session) {
+    Slot best = winner(sessions.get(Objects.requireNonNull(session, "session")));
+    return best == null ? Optional.empty() : Optional.of(view(session, best));
+  }
+
+  /** The session's state bytes, or empty if the session is absent or ended. */
+  public Optional<byte[]> value(String session) {
+    Slot best = winner(sessions.get(Objects.requireNonNull(session, "session")));
+    return best == null || best.ended() ? Optional.empty() : Optional.of(best.value);
+  }
+
+  /** The writer that owns the session, also when it ended it; empty if no slot is live. */
+  public Optional<String> owner(String session) {
+    Slot best = winner(sessions.get(Objects.requireNonNull(session, "session")));
+    return best == null ? Optional.empty() : Optional.of(best.writer);
+  }
+
+  /** The sessions that read as live (present and not ended), sorted. A fresh copy. */
+  public Set<String> sessions() {
+    var live = new TreeSet<String>();
+    sessions.forEachHead(
+        head -> {
+          Slot w = winner(head);
+          if (w != null && !w.ended()) {
+            live.add(head.session);
+          }
+        });
+    return live;
+  }
+
+  /** Every session key the replica holds anything for (live, ended, or tombstone markers). */
+  public Set<String> knownSessions() {
+    return sessions.keys();
+  }
+
+  /** The number of sessions that read as live. */
+  public int liveCount() {
+    int[] n = new int[1];
+    sessions.forEachHead(
+        head -> {
+          Slot w = winner(head);
+          if (w != null && !w.ended()) {
+            n[0]++;
+          }
+        });
+    return n[0];
+  }
+
+  private static Slot winner(Slot head) {
+    Slot best = null;
+    for (Slot s = head; s != null; s = s.next) {
+      if (s.live() && (best == null || beats(s, best))) {
+        best = s;
+      }
+    }
+    return best;
+  }
+
+  private static boolean beats(Slot a, Slot b) {
+    if (a.epoch != b.epoch) {
+      return a.epoch > b.epoch;
+    }
+    long ca = a.claim();
+    long cb = b.claim();
+    if (ca != cb) {
+      return ca < cb;
+    }
+    return a.writer.compareTo(b.writer) < 0; // only a misbehaving writer can make claims tie
+  }
+
+  private static SessionView view(String session, Slot s) {
+    return new SessionView(session, s.writer, s.epoch, s.claim(), s.seq, s.hlc, s.value, s.ended());
+  }
+
+  // ---------------------------------------------------------------- mutators (deltas)
+
+  /**
+   * Builds the record that stores {@code value} as {@code writer}'s state of {@code session}. If
+   * nobody owns the session (never written, or ended), the record is a claim (of epoch 1, or one
+   * above the ended epoch): append it and check {@link #claimOutcome} before the next stash.
+   *
+   * @throws FencingException if another writer owns the session
+   */
+  public SlotRecord stash(String session, String writer, byte[] value) {
+    Objects.requireNonNull(value, "value");
+    Slot best = winner(sessions.get(Objects.requireNonNull(session, "session")));
+    if (best == null || best.ended()) {
+      return claim(session, writer, value);
+    }
+    if (!best.writer.equals(Objects.requireNonNull(writer, "writer"))) {
+      throw new FencingException(session, writer, best.writer, best.epoch);
+    }
+    return new SlotRecord(
+        session,
+        writer,
+        new SlotState(best.epoch, best.claim(), nextSeq(writer), clock.now(), value, false));
+  }
+
+  /**
+   * Builds a claim (pickup) of {@code session} by {@code writer}: the current epoch plus one, the
+   * claim being the record itself. It carries {@code value}, or the current state when {@code
+   * value} is null, so the state survives even if the claimant dies at once. After appending it at
+   * offset O, the claimant owns the session once {@link #claimOutcome}{@code (session, writer, O)}
+   * says {@link ClaimOutcome.Won}.
+   *
+   * <p>Whether the current owner may be displaced (it is leaving, gone, or this node's earlier
+   * incarnation) is the caller's decision; the replica does not know the membership.
+   *
+   * @throws IllegalArgumentException if {@code value} is null and there is no live state to take
+   */
+  public SlotRecord claim(String session, String writer, byte[] value) {
+    Objects.requireNonNull(writer, "writer");
+    Slot best = winner(sessions.get(Objects.requireNonNull(session, "session")));
+    byte[] v = value;
+    if (v == null) {
+      if (best == null || best.ended()) {
+        throw new IllegalArgumentException(
+            "session '" + session + "' has no live state for writer '" + writer + "' to claim");
+      }
+      v = best.value;
+    }
+    long epoch = best == null ? 1 : best.epoch + 1;
+    return new SlotRecord(
+        session,
+        writer,
+        new SlotState(epoch, SlotState.SELF, nextSeq(writer), clock.now(), v, false));
+  }
+
+  /**
+   * Builds the record by which the owner ends {@code session}: it then reads as absent, and writes
+   * of older epochs stay fenced until the ended slot is tombstoned (see {@link #slotsToTombstone}).
+   *
+   * @throws FencingException if another writer owns the session
+   * @throws IllegalStateException if the session has no live slot
+   */
+  public SlotRecord end(String session, String writer) {
+    Slot best = winner(sessions.get(Objects.requireNonNull(session, "session")));
+    if (best == null) {
+      throw new IllegalStateException("session '" + session + "' is unknown; nothing to end");
+    }
+    if (!best.writer.equals(Objects.requireNonNull(writer, "writer"))) {
+      throw new FencingException(session, writer, best.writer, best.epoch);
+    }
+    return new SlotRecord(
+        session,
+        writer,
+        new SlotState(best.epoch, best.claim(), nextSeq(writer), clock.now(), null, true));
+  }
+
+  /**
+   * The tombstones {@code writer} should append now for {@code session} so that it leaves no
+   * metadata behind (invariant I6). Removing a slot that does not win never changes how the session
+   * reads, so these are always safe to append:
+   *
+   * <ul>
+   *   <li>{@code writer}'s own slot when it does not win (it lost a claim or was superseded);
+   *   <li>when {@code writer} owns the session, or the owner is retired: the slots of retired
+   *       writers (dead incarnations). Live writers clean their own slots, because a tombstone for
+   *       another live writer's slot could land after that writer's newer claim and erase it;
+   *   <li>the ended winning slot, once {@code endedRetentionMillis} have passed since it was
+   *       written (by its HLC wall time, against {@code nowMillis}), to its owner or, if the owner
+   *       is retired, to anyone. Until then it keeps older epochs fenced.
+   * </ul>
+   */
+  public List<SlotRecord> slotsToTombstone(
+      String session, String writer, long nowMillis, long endedRetentionMillis) {
+    Objects.requireNonNull(writer, "writer");
+    Slot head = sessions.get(Objects.requireNonNull(session, "session"));
+    Slot best = winner(head);
+    var out = new ArrayList<SlotRecord>();
+    if (best == null) {
+      return out;
+    }
+    boolean owner = best.writer.equals(writer);
+    boolean ownerGone = retired.contains(best.writer);
+    for (Slot s = head; s != null; s = s.next) {
+      if (!s.live()) {
+        continue;
+      }
+      if (s == best) {
+        if (s.ended()
+            && (owner || ownerGone)
+            && Hlc.physicalMillis(s.hlc) + endedRetentionMillis <= nowMillis) {
+          out.add(SlotRecord.tombstone(session, s.writer));
+        }
+      } else if (s.writer.equals(writer) || ((owner || ownerGone) && retired.contains(s.writer))) {
+        out.add(SlotRecord.tombstone(session, s.writer));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Whether the claim that {@code writer} appended for {@code session} at {@code claimOffset} won.
+   * {@link ClaimOutcome.Pending} until this replica has applied that record (with log-ordered
+   * delivery, every earlier record of the session's partition is then applied too, so the answer is
+   * final and the same on every replica).
+   */
+  public ClaimOutcome claimOutcome(String session, String writer, long claimOffset) {
+    Slot head = sessions.get(Objects.requireNonNull(session, "session"));
+    Slot mine = find(head, Objects.requireNonNull(writer, "writer"));
+    if (mine == null || mine.offset < claimOffset) {
+      return new ClaimOutcome.Pending();
+    }
+    Slot best = winner(head);
+    if (best == null) {
+      return new ClaimOutcome.Lost(null);
+    }
+    SessionView v = view(session, best);
+    return best == mine && best.claim() == claimOffset
+        ? new ClaimOutcome.Won(v)
+        : new ClaimOutcome.Lost(v);
+  }
+
+  private long nextSeq(String writer) {
+    long[] issued = issuedSeq.computeIfAbsent(writer, w -> new long[1]);
+    issued[0] = Math.max(issued[0], context.max(writer)) + 1;
+    return issued[0];
+  }
+
+  // ---------------------------------------------------------------- causal context
+
+  /** True if the write with dot ({@code writer}, {@code seq}) was applied or is subsumed. */
+  public boolean hasApplied(String writer, long seq) {
+    return context.contains(writer, seq);
+  }
+
+  /** Per writer, the seq up to which every write is applied or subsumed. A fresh copy. */
+  public Map<String, Long> versionVector() {
+    return context.versionVector();
+  }
+
+  /**
+   * Tells the replica it has read the log to its end (start-up replay done, or a barrier
+   * completed): every dot below the highest seen of each writer is applied or was compacted away
+   * under a later record of its slot, so the dot cloud folds into the version vector.
+   */
+  public void markCaughtUp() {
+    context.caughtUp();
+  }
+
+  // ---------------------------------------------------------------- garbage collection
+
+  /**
+   * Retires a dead writer incarnation (driven by membership: it went down and will never write
+   * again): its causal-context entry and counter go at once, and owners are told to tombstone its
+   * slots (see {@link #slotsToTombstone}). The retirement itself is forgotten when its last slot is
+   * gone.
+   */
+  public void retireWriter(String writerId) {
+    Objects.requireNonNull(writerId, "writerId");
+    context.forget(writerId);
+    issuedSeq.remove(writerId);
+    if (liveSlotsByWriter.containsKey(writerId)) {
+      retired.add(writerId);
+    }
+  }
+
+  /** Writers that have live slots in this replica, sorted (to retire those no longer members). */
+  public Set<String> writers() {
+    return new TreeSet<>(liveSlotsByWriter.keySet());
+  }
+
+  /**
+   * Forgets tombstone markers of {@code partition} below {@code offset}. Markers exist only so that
+   * a record delivered after the tombstone that superseded it cannot come back; once every record
+   * of the partition below {@code offset} has been applied (log-ordered delivery: the reader's
+   * position), no such record can arrive and the markers below it can go.
+   */
+  public void forgetTombstonesBefore(int partition, long offset) {
+    PriorityQueue<Marker> q = markers.get(partition);
+    if (q == null) {
+      return;
+    }
+    while (!q.isEmpty() && q.peek().offset() < offset) {
+      Marker m = q.poll();
+      Slot head = sessions.get(m.session());
+      Slot prev = null;
+      for (Slot s = head; s != null; prev = s, s = s.next) {
+        if (s.writer.equals(m.writer())) {
+          if (!s.live() && s.offset == m.offset()) {
+            markerCount--;
+            if (prev == null) {
+              if (s.next == null) {
+                sessions.remove(m.session());
+              } else {
+                sessions.put(m.session(), s.next);
+              }
+            } else {
+              prev.next = s.next;
+            }
+          }
+          break;
+        }
+      }
+    }
+    if (q.isEmpty()) {
+      markers.remove(partition);
+    }
+  }
+
+  // ---------------------------------------------------------------- metadata
+
+  /**
+   * An estimate of the heap this replica spends beyond session keys and state bytes: per-session
+   * and per-slot bookkeeping, tombstone markers, the causal context and per-writer entries.
+   */
+  public long metadataBytes() {
+    long writers =
+        Math.max(context.writers(), liveSlotsByWriter.size()) + issuedSeq.size() + retired.size();
+    // an empty replica's fixed structures (a few hundred bytes) are not counted
+    long table = sessions.size() == 0 ? 0 : (long) sessions.capacity() * TABLE_REF_BYTES;
+    return table
+        + (long) liveSlots * SLOT_BYTES
+        + (long) markerCount * MARKER_BYTES
+        + writers * WRITER_BYTES
+        + (long) context.cloudSize() * CLOUD_DOT_BYTES;
+  }
+
+  /** Live slots (records kept), all sessions together. */
+  public int slotCount() {
+    return liveSlots;
+  }
+
+  /** Tombstone markers kept (see {@link #forgetTombstonesBefore}). */
+  public int tombstoneMarkerCount() {
+    return markerCount;
+  }
+
+  @Override
+  public String toString() {
+    var sb = new StringBuilder("Replica{");
+    sessions
+        .keys()
+        .forEach(
+            s -> {
+              sb.append(s).append(":[");
+              for (Slot x = sessions.get(s); x != null; x = x.next) {
+                sb.append(x.writer).append('@').append(x.offset).append('=');
+                sb.append(x.live() ? x.state().toString() : "tombstone").append(' ');
+              }
+              sb.append("] ");
+            });
+    return sb.append('}').toString();
+  }
+}
