@@ -116,6 +116,7 @@ class KafkaDeltaLogTest {
     // Ready means replayed to the end offsets: everything is there the moment start completes.
     assertThat(replayed.liveSlots()).isEqualTo(expected);
     assertThat(replayed.size()).isEqualTo(first.size());
+    assertThat(replayed.replicaView("")).isEqualTo(first.replicaView("")).isNotEmpty();
     assertThat(restarted.skippedRecords()).isZero();
     assertThat(restarted.isReady()).isTrue();
   }
@@ -229,6 +230,10 @@ class KafkaDeltaLogTest {
     got.keySet().removeIf(slot -> slot.session().startsWith("filler-"));
     assertThat(got).isEqualTo(expected);
     assertThat(replayed.size()).as("compaction removed records").isLessThan(written / 2);
+    // And core's replica reads the same sessions, owners and values from both.
+    Map<String, String> fullView = everything.replicaView("filler-");
+    assertThat(fullView).hasSizeGreaterThan(10);
+    assertThat(replayed.replicaView("filler-")).isEqualTo(fullView);
   }
 
   @Test

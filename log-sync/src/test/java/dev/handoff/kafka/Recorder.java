@@ -1,7 +1,9 @@
 package dev.handoff.kafka;
 
+import dev.handoff.crdt.Replica;
 import dev.handoff.spi.LogEntry;
 import dev.handoff.spi.SlotState;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -65,6 +67,26 @@ final class Recorder implements Consumer<LogEntry> {
                     && e.record().writer().equals(writer)
                     && e.record().state() != null
                     && e.record().state().seq() == seq);
+  }
+
+  /**
+   * What core's {@link Replica} makes of the delivered records: per live session, its owner and its
+   * value (as text). Sessions whose name starts with {@code ignoredPrefix} are left out.
+   */
+  synchronized Map<String, String> replicaView(String ignoredPrefix) {
+    var replica = new Replica();
+    entries.forEach(replica::apply);
+    Map<String, String> view = new HashMap<>();
+    for (String session : replica.sessions()) {
+      if (ignoredPrefix.isEmpty() || !session.startsWith(ignoredPrefix)) {
+        view.put(
+            session,
+            replica.owner(session).orElseThrow()
+                + "="
+                + new String(replica.value(session).orElseThrow(), StandardCharsets.UTF_8));
+      }
+    }
+    return view;
   }
 
   /** Every (session, writer, seq) delivered with a state, as "session/writer/seq". */
