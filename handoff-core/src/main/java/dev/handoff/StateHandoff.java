@@ -592,7 +592,10 @@ public final class StateHandoff<T> implements AutoCloseable {
   private CompletableFuture<SessionView> decide(String key, String me, LogPosition pos) {
     ClaimOutcome outcome = replica.claimOutcome(key, me, pos.offset());
     if (outcome instanceof ClaimOutcome.Won won) {
-      return cleanup(key).thenApply(v -> won.session());
+      // The winner's tombstones only target other writers' dead slots: no need to wait for them
+      // (leave() still does, through pendingWrites).
+      cleanup(key);
+      return CompletableFuture.completedFuture(won.session());
     }
     String winner =
         outcome instanceof ClaimOutcome.Lost lost && lost.winner() != null
