@@ -101,6 +101,8 @@ public final class StateHandoff<T> implements AutoCloseable {
   private final Map<Integer, TreeMap<Long, List<CompletableFuture<Void>>>> waiters =
       new HashMap<>();
   private final Map<String, CompletableFuture<?>> keyTails = new HashMap<>();
+  // Sessions with more than one slot or an ended winner: the only ones housekeeping looks at.
+  private final Set<String> untidy = new java.util.HashSet<>();
 
   private final Set<CompletableFuture<?>> pendingWrites = ConcurrentHashMap.newKeySet();
   private final List<Consumer<MemberEvent>> memberListeners = new CopyOnWriteArrayList<>();
@@ -707,6 +709,9 @@ public final class StateHandoff<T> implements AutoCloseable {
     } else {
       views.put(key, after);
     }
+    if (replica.needsTidying(key)) {
+      untidy.add(key);
+    }
     applied.merge(entry.partition(), entry.offset(), Math::max);
     TreeMap<Long, List<CompletableFuture<Void>>> w = waiters.get(entry.partition());
     if (w != null) {
@@ -795,8 +800,11 @@ public final class StateHandoff<T> implements AutoCloseable {
       return;
     }
     try {
-      for (String key : replica.knownSessions()) {
-        if (!keyTails.containsKey(key)) {
+      for (var it = untidy.iterator(); it.hasNext(); ) {
+        String key = it.next();
+        if (!replica.needsTidying(key)) {
+          it.remove();
+        } else if (!keyTails.containsKey(key)) {
           cleanup(key);
         }
       }
