@@ -109,6 +109,7 @@ public final class GameNode {
             .memberId(settings.memberId())
             .version(settings.version())
             .sessionTimeout(Duration.ofMillis(settings.sessionTimeoutMillis()))
+            .connectionTimeout(Duration.ofMillis(settings.sessionTimeoutMillis()))
             .digestAuth(ZK_USER, ZK_PASSWORD)
             .build();
     this.handoff =

@@ -21,7 +21,7 @@ final class Ledger {
 
   /** One incarnation hosting one session, from its first tick to its last. */
   private static final class Stint {
-    final NodeProcess host;
+    final Incarnation host;
     final long start;
     final long fromTick;
     final boolean pickedUp;
@@ -29,7 +29,7 @@ final class Ledger {
     long end = Long.MAX_VALUE;
     boolean stoppedCleanly;
 
-    Stint(NodeProcess host, long start, long fromTick, boolean pickedUp, int levelRead) {
+    Stint(Incarnation host, long start, long fromTick, boolean pickedUp, int levelRead) {
       this.host = host;
       this.start = start;
       this.fromTick = fromTick;
@@ -103,7 +103,7 @@ final class Ledger {
 
   private final int total;
   private final Map<String, Track> tracks = new LinkedHashMap<>();
-  private final Map<NodeProcess, HostCounters> hosts = new LinkedHashMap<>();
+  private final Map<Incarnation, HostCounters> hosts = new LinkedHashMap<>();
   private final List<String> pickupFailures = new ArrayList<>();
   private final List<String> stashFailureSamples = new ArrayList<>();
   private int hosted;
@@ -117,7 +117,7 @@ final class Ledger {
     }
   }
 
-  synchronized void accept(NodeProcess p, NodeMessage m) {
+  synchronized void accept(Incarnation p, NodeMessage m) {
     HostCounters c = hosts.computeIfAbsent(p, k -> new HostCounters());
     if (m instanceof NodeMessage.Hosting h) {
       Track t = track(h.session());
@@ -169,7 +169,7 @@ final class Ledger {
   }
 
   /** The process exited at {@code micros}: whatever it still hosted ends there. */
-  synchronized void exited(NodeProcess p, long micros) {
+  synchronized void exited(Incarnation p, long micros) {
     HostCounters c = hosts.computeIfAbsent(p, k -> new HostCounters());
     for (Track t : tracks.values()) {
       for (Stint st : t.stints) {
@@ -183,7 +183,7 @@ final class Ledger {
   }
 
   /** Remembers how many sessions {@code p} hosted when it was signalled. */
-  synchronized void signalled(NodeProcess p) {
+  synchronized void signalled(Incarnation p) {
     hosts.computeIfAbsent(p, k -> new HostCounters()).hostingAtSignal = hosts.get(p).hosting;
   }
 
@@ -205,12 +205,12 @@ final class Ledger {
     return hosted;
   }
 
-  synchronized int hosting(NodeProcess p) {
+  synchronized int hosting(Incarnation p) {
     HostCounters c = hosts.get(p);
     return c == null ? 0 : c.hosting;
   }
 
-  synchronized int pickups(NodeProcess p) {
+  synchronized int pickups(Incarnation p) {
     HostCounters c = hosts.get(p);
     return c == null ? 0 : c.pickups;
   }
@@ -225,7 +225,7 @@ final class Ledger {
     return true;
   }
 
-  synchronized Progress progress(NodeProcess old, NodeProcess replacement) {
+  synchronized Progress progress(Incarnation old, Incarnation replacement) {
     HostCounters o = old == null ? null : hosts.get(old);
     HostCounters r = replacement == null ? null : hosts.get(replacement);
     return new Progress(
@@ -246,7 +246,7 @@ final class Ledger {
   }
 
   /** A replaced node: old and new incarnation, for the per-node rows of the report. */
-  record Replacement(NodeProcess old, NodeProcess replacement) {}
+  record Replacement(Incarnation old, Incarnation replacement) {}
 
   /**
    * Computes the report. {@code hostedAtEnd} maps each session to the incarnations that said they

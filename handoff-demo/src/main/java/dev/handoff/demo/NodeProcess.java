@@ -18,12 +18,12 @@ import java.util.function.BiConsumer;
  * lines (on a thread of its own) into a sink, sends it commands, and stops it with a real signal:
  * {@link #sigterm()} runs its shutdown hook, {@link #sigkill()} does not.
  */
-final class NodeProcess {
+final class NodeProcess implements Incarnation {
   private final NodeSettings settings;
   private final String label;
   private final Process process;
   private final Writer stdin;
-  private final BiConsumer<NodeProcess, NodeMessage> sink;
+  private final BiConsumer<? super NodeProcess, NodeMessage> sink;
   private final CompletableFuture<NodeMessage.Ready> ready = new CompletableFuture<>();
   private final CompletableFuture<Long> exited = new CompletableFuture<>();
   private volatile CompletableFuture<NodeMessage.Hosted> listing;
@@ -37,7 +37,7 @@ final class NodeProcess {
       NodeSettings settings,
       String classpath,
       Path logFile,
-      BiConsumer<NodeProcess, NodeMessage> sink) {
+      BiConsumer<? super NodeProcess, NodeMessage> sink) {
     this.settings = settings;
     this.label = settings.memberId() + "/" + settings.version();
     this.sink = sink;
@@ -192,31 +192,37 @@ final class NodeProcess {
     return settings;
   }
 
-  String memberId() {
+  @Override
+  public String memberId() {
     return settings.memberId();
   }
 
-  String version() {
+  @Override
+  public String version() {
     return settings.version();
   }
 
   /** The incarnation's writer id once ready, else the label. */
-  String writerId() {
+  @Override
+  public String writerId() {
     String w = writerId;
     return w != null ? w : label;
   }
 
   /** {@code SIGTERM}, {@code SIGKILL} or null if never signalled. */
-  String signal() {
+  @Override
+  public String signal() {
     return signal;
   }
 
-  long signalledMicros() {
+  @Override
+  public long signalledMicros() {
     return signalledMicros;
   }
 
   /** Milliseconds from launching the JVM to its READY line (0 if not ready). */
-  long startMillis() {
+  @Override
+  public long startMillis() {
     long r = readyMicros;
     return r == 0 ? 0 : (r - launchedMicros) / 1000;
   }
