@@ -41,6 +41,7 @@ class DemoTest {
             .run();
 
     String printed = console.toString(StandardCharsets.UTF_8);
+    System.out.print(printed); // into the test's output file, for whoever reads the CI logs
     assertThat(report.lost()).as(printed).isZero();
     assertThat(report.stale()).as(printed).isZero();
     assertThat(report.duplicated()).as(printed).isZero();
