@@ -214,12 +214,19 @@ public final class GameNode {
     if (!mine.isEmpty()) {
       log.info("picking up {} sessions of earlier incarnations of {}", mine.size(), me);
     }
-    long deadline = System.nanoTime() + ADOPT_TIMEOUT.toNanos();
+    long t0 = System.nanoTime();
+    long deadline = t0 + ADOPT_TIMEOUT.toNanos();
     var pickups = new ArrayList<CompletableFuture<Void>>();
     for (String key : mine) {
       pickups.add(pickUp(key, deadline));
     }
     CompletableFuture.allOf(pickups.toArray(CompletableFuture[]::new)).join();
+    if (!mine.isEmpty()) {
+      log.info(
+          "picked up {} sessions in {} ms",
+          mine.size(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    }
   }
 
   private Optional<Member> earlierIncarnation(String me) {
