@@ -217,15 +217,21 @@ public final class GameNode {
     long t0 = System.nanoTime();
     long deadline = t0 + ADOPT_TIMEOUT.toNanos();
     var pickups = new ArrayList<CompletableFuture<Void>>();
+    var doneAt = new java.util.concurrent.ConcurrentLinkedQueue<Long>();
     for (String key : mine) {
-      pickups.add(pickUp(key, deadline));
+      pickups.add(
+          pickUp(key, deadline)
+              .whenComplete((v, e) -> doneAt.add((System.nanoTime() - t0) / 1_000_000)));
     }
     CompletableFuture.allOf(pickups.toArray(CompletableFuture[]::new)).join();
     if (!mine.isEmpty()) {
+      var sorted = doneAt.stream().sorted().toList();
       log.info(
-          "picked up {} sessions in {} ms",
+          "picked up {} sessions in {} ms (first done after {} ms, half after {} ms)",
           mine.size(),
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+          sorted.get(0),
+          sorted.get(sorted.size() / 2));
     }
   }
 
