@@ -242,7 +242,21 @@ public final class StateHandoff<T> implements AutoCloseable {
     closeQuietly(membershipSubscription);
     closeQuietly(deltaLog);
     closeQuietly(membership);
-    owner.shutdownNow();
+    // Fail what waits for records that will now never be applied, then stop the owner thread.
+    try {
+      owner.execute(this::failWaiters);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // already stopped
+    }
+    owner.shutdown();
+    try {
+      if (!owner.awaitTermination(2, TimeUnit.SECONDS)) {
+        owner.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      owner.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
     timer.shutdownNow();
     if (ownCallbacks != null) {
       ownCallbacks.shutdown();
@@ -578,7 +592,10 @@ public final class StateHandoff<T> implements AutoCloseable {
   private CompletableFuture<SessionView> decide(String key, String me, LogPosition pos) {
     ClaimOutcome outcome = replica.claimOutcome(key, me, pos.offset());
     if (outcome instanceof ClaimOutcome.Won won) {
-      return cleanup(key).thenApply(v -> won.session());
+      // The winner's tombstones only target other writers' dead slots: no need to wait for them
+      // (leave() still does, through pendingWrites).
+      cleanup(key);
+      return CompletableFuture.completedFuture(won.session());
     }
     String winner =
         outcome instanceof ClaimOutcome.Lost lost && lost.winner() != null
@@ -761,6 +778,15 @@ public final class StateHandoff<T> implements AutoCloseable {
                         new SessionChange<>(view.session(), view.owner(), view.epoch(), state));
                   }));
     }
+  }
+
+  private void failWaiters() {
+    var closedError = new HandoffException.Left("StateHandoff closed");
+    waiters
+        .values()
+        .forEach(
+            w -> w.values().forEach(l -> l.forEach(f -> f.completeExceptionally(closedError))));
+    waiters.clear();
   }
 
   /** Periodic housekeeping on the owner thread: tombstones and tombstone-marker GC (I6). */
