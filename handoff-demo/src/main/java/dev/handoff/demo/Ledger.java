@@ -184,7 +184,8 @@ final class Ledger {
 
   /** Remembers how many sessions {@code p} hosted when it was signalled. */
   synchronized void signalled(Incarnation p) {
-    hosts.computeIfAbsent(p, k -> new HostCounters()).hostingAtSignal = hosts.get(p).hosting;
+    HostCounters c = hosts.computeIfAbsent(p, k -> new HostCounters());
+    c.hostingAtSignal = c.hosting;
   }
 
   private void close(Track t) {
