@@ -95,6 +95,7 @@ public final class StateHandoff<T> implements AutoCloseable {
   private final ConcurrentHashMap<String, SessionView> views = new ConcurrentHashMap<>();
   private volatile Phase phase = Phase.NEW;
   private volatile Member self;
+  private volatile Thread ownerThread;
 
   // Owner-thread state.
   private final Map<Integer, Long> applied = new HashMap<>();
@@ -108,6 +109,10 @@ public final class StateHandoff<T> implements AutoCloseable {
   private final List<Consumer<MemberEvent>> memberListeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<SessionChange<T>>> changeListeners = new CopyOnWriteArrayList<>();
   private final AtomicLong appliedRecords = new AtomicLong();
+  private final java.util.concurrent.ConcurrentLinkedQueue<LogEntry> inbox =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.atomic.AtomicBoolean draining =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private volatile long metadataBytes;
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
   private AutoCloseable membershipSubscription;
@@ -123,7 +128,14 @@ public final class StateHandoff<T> implements AutoCloseable {
     this.endedRetention = b.endedRetention;
     this.sweepInterval = b.sweepInterval;
     String name = b.name;
-    this.owner = Executors.newSingleThreadExecutor(daemon("handoff-owner-" + name));
+    this.owner =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "handoff-owner-" + name);
+              t.setDaemon(true);
+              ownerThread = t;
+              return t;
+            });
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("handoff-timer-" + name));
     if (b.callbackExecutor != null) {
       this.callbacks = b.callbackExecutor;
@@ -669,22 +681,40 @@ public final class StateHandoff<T> implements AutoCloseable {
   private <R> CompletableFuture<R> onKey(String key, Supplier<CompletableFuture<R>> op) {
     return onOwner(
             () -> {
-              CompletableFuture<?> tail =
-                  keyTails.getOrDefault(key, CompletableFuture.completedFuture(null));
-              CompletableFuture<R> result =
-                  tail.handle((r, e) -> null).thenComposeAsync(v -> op.get(), owner);
+              CompletableFuture<?> tail = keyTails.get(key);
+              CompletableFuture<R> result;
+              if (tail == null) {
+                result = runNow(op); // nothing pending on this session: no extra hop
+              } else {
+                result = tail.handle((r, e) -> null).thenComposeAsync(v -> op.get(), owner);
+              }
               CompletableFuture<?> newTail = result.handle((r, e) -> null);
               keyTails.put(key, newTail);
-              newTail.thenRunAsync(
-                  () -> {
-                    if (keyTails.get(key) == newTail) {
-                      keyTails.remove(key);
-                    }
-                  },
-                  owner);
+              newTail.thenRun(() -> onOwnerThread(() -> keyTails.remove(key, newTail)));
               return result;
             })
         .thenCompose(f -> f);
+  }
+
+  private static <R> CompletableFuture<R> runNow(Supplier<CompletableFuture<R>> op) {
+    try {
+      return op.get();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** Runs {@code r} now if on the owner thread, else queues it there. */
+  private void onOwnerThread(Runnable r) {
+    if (Thread.currentThread() == ownerThread) {
+      r.run();
+    } else {
+      try {
+        owner.execute(r);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // closed
+      }
+    }
   }
 
   private <R> CompletableFuture<R> onOwner(Supplier<R> task) {
@@ -699,10 +729,24 @@ public final class StateHandoff<T> implements AutoCloseable {
 
   /** The log's sink: called on the log's reader thread; hands the record to the owner thread. */
   private void onEntry(LogEntry entry) {
-    try {
-      owner.execute(() -> apply(entry));
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // closing: the record is in the log and will be replayed by the next start
+    inbox.add(entry);
+    // One owner task drains everything queued so far (not one task per record). Any record
+    // queued before a later owner task is applied before that task runs: either a drain was
+    // already scheduled ahead of it, or this call schedules one.
+    if (!draining.getAndSet(true)) {
+      try {
+        owner.execute(this::drainInbox);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // closing: the record is in the log and will be replayed by the next start
+      }
+    }
+  }
+
+  private void drainInbox() {
+    draining.set(false);
+    LogEntry e;
+    while ((e = inbox.poll()) != null) {
+      apply(e);
     }
   }
 
