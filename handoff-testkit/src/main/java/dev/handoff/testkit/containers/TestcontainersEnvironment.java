@@ -241,7 +241,7 @@ public final class TestcontainersEnvironment implements HandoffEnvironment {
         throw new IllegalArgumentException(option + " must not be blank");
       }
       try {
-        DockerImageName.parse(image.trim());
+        DockerImageName.parse(image.trim()).assertValid();
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
             option + " '" + image + "' is not an image name: " + e.getMessage(), e);
@@ -287,7 +287,10 @@ public final class TestcontainersEnvironment implements HandoffEnvironment {
     String zooCfg =
         String.join(
             "\n",
+            // The embedded server's timing: sessions may be as short as 400 ms or as long as 60 s.
             "tickTime=" + ZOOKEEPER_TICK_MS,
+            "minSessionTimeout=" + 2 * ZOOKEEPER_TICK_MS,
+            "maxSessionTimeout=60000",
             "initLimit=10",
             "syncLimit=5",
             "dataDir=/data",
