@@ -404,19 +404,23 @@ public final class TestcontainersEnvironment implements HandoffEnvironment {
     if (!isRunning(c)) {
       return;
     }
+    long t0 = System.nanoTime();
     DockerClientFactory.instance()
         .client()
         .stopContainerCmd(c.getContainerId())
         .withTimeout(30)
         .exec();
+    LOG.info("stopped {} in {} ms", c.getDockerImageName(), (System.nanoTime() - t0) / 1_000_000);
   }
 
   private void startContainer(GenericContainer<?> c, String what, BooleanSupplier serves) {
     checkOpen();
+    long t0 = System.nanoTime();
     if (!isRunning(c)) {
       DockerClientFactory.instance().client().startContainerCmd(c.getContainerId()).exec();
     }
     awaitReady(what, serves, () -> isRunning(c), c::getLogs, START_TIMEOUT);
+    LOG.info("{} serves again {} ms after start", what, (System.nanoTime() - t0) / 1_000_000);
   }
 
   private static boolean isRunning(GenericContainer<?> c) {
