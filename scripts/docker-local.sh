@@ -229,6 +229,8 @@ EOF
     -c 'CMD ["zkServer.sh", "start-foreground"]' \
     - "$ZOOKEEPER_IMAGE" >/dev/null
   rm -rf "$work"
+  # The images replaced by this build, so repeated builds do not fill the disk.
+  docker_cli image prune -f >/dev/null
   say "built $KAFKA_IMAGE and $ZOOKEEPER_IMAGE in $((SECONDS - t0)) s"
 }
 
