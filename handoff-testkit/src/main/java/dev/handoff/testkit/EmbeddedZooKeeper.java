@@ -1,9 +1,9 @@
 package dev.handoff.testkit;
 
+import dev.handoff.testkit.internal.SessionExpiry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -15,13 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Properties;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.zookeeper.Watcher.Event.KeeperState;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.server.embedded.ExitHandler;
 import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
@@ -215,19 +211,8 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
    */
   public void expireSession(long sessionId, byte[] password) {
     Objects.requireNonNull(password, "password");
-    if (sessionId == 0) {
-      throw new IllegalArgumentException("sessionId 0 is not a session (client not connected?)");
-    }
     checkOpen();
-    for (int attempt = 0; attempt < 5; attempt++) {
-      if (attachAndClose(sessionId, password) == KeeperState.Expired) {
-        LOG.info("session 0x{} expired on the server", Long.toHexString(sessionId));
-        return;
-      }
-      // Attached and closed it; the next attempt should see Expired and so confirms it.
-    }
-    throw new IllegalStateException(
-        "session 0x" + Long.toHexString(sessionId) + " still valid after 5 close attempts");
+    SessionExpiry.expire(connectString, sessionId, password, SERVE_TIMEOUT);
   }
 
   /**
@@ -271,45 +256,6 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
   @Override
   public String toString() {
     return "EmbeddedZooKeeper[" + connectString + "]";
-  }
-
-  private KeeperState attachAndClose(long sessionId, byte[] password) {
-    var state = new CompletableFuture<KeeperState>();
-    ZooKeeper zk;
-    try {
-      zk =
-          new ZooKeeper(
-              connectString,
-              10_000,
-              event -> {
-                if (event.getState() == KeeperState.SyncConnected
-                    || event.getState() == KeeperState.Expired) {
-                  state.complete(event.getState());
-                }
-              },
-              sessionId,
-              password);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot connect to " + connectString, e);
-    }
-    try {
-      return state.get(SERVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      throw new IllegalStateException(
-          "no ZooKeeper server at " + connectString + " answered within " + SERVE_TIMEOUT, e);
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while expiring a session", e);
-    } finally {
-      try {
-        // Blocks until the server has processed closeSession: that is the expiry.
-        zk.close();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
   }
 
   private static InetSocketAddress remoteAddress(ZooKeeper client) {

@@ -8,11 +8,12 @@ import org.apache.zookeeper.ZooKeeper;
 /**
  * The Kafka and ZooKeeper a Handoff test runs against, with the faults a test may inject.
  *
- * <p>Implementations: {@link EmbeddedEnvironment} (servers inside the test JVM); a container-based
- * one may follow. Either part may be absent (an environment with only ZooKeeper, or only Kafka):
- * its methods then throw {@link IllegalStateException}. Indexes of brokers and servers run from 0.
- * Fault methods block until the fault is in effect (a stopped broker no longer serves, a restarted
- * one serves again) and are safe to call from any thread.
+ * <p>Implementations: {@link EmbeddedEnvironment} (servers inside the test JVM) and {@code
+ * containers.TestcontainersEnvironment} (servers in Docker containers). Either part may be absent
+ * (an environment with only ZooKeeper, or only Kafka): its methods then throw {@link
+ * IllegalStateException}. Indexes of brokers and servers run from 0. Fault methods block until the
+ * fault is in effect (a stopped broker no longer serves, a restarted one serves again) and are safe
+ * to call from any thread.
  */
 public interface HandoffEnvironment extends AutoCloseable {
 

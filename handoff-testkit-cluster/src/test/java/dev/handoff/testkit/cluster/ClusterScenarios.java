@@ -7,7 +7,6 @@ import dev.handoff.kafka.KafkaDeltaLog;
 import dev.handoff.spi.SlotRecord;
 import dev.handoff.spi.SlotState;
 import dev.handoff.testkit.HandoffEnvironment;
-import dev.handoff.testkit.HandoffTest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,20 +23,21 @@ import org.slf4j.LoggerFactory;
  * The StateHandoff scenarios on real Kafka and ZooKeeper: handoff of many sessions, a writer killed
  * right after its stash, racing pickups, a zombie after a session expiry, a broker restart during a
  * rolling deploy, and member events.
+ *
+ * <p>One source of scenarios for every environment: each subclass supplies a running environment
+ * with one broker, one ZooKeeper server and fast compaction ({@link EmbeddedClusterScenariosTest},
+ * {@link ContainerClusterScenariosTest}).
  */
-@HandoffTest(kafkaBrokers = 1, zookeeperServers = 1, fastCompaction = true)
-class ClusterScenariosTest {
-  private static final Logger log = LoggerFactory.getLogger(ClusterScenariosTest.class);
+abstract class ClusterScenarios {
+  private static final Logger log = LoggerFactory.getLogger(ClusterScenarios.class);
 
-  private final HandoffEnvironment env;
   private HandoffCluster cluster;
 
-  ClusterScenariosTest(HandoffEnvironment env) {
-    this.env = env;
-  }
+  /** The environment the scenarios run against; started, with fast compaction. */
+  protected abstract HandoffEnvironment env();
 
   private HandoffCluster cluster() {
-    cluster = HandoffCluster.builder().environment(env).fastCompaction(true).start();
+    cluster = HandoffCluster.builder().environment(env()).fastCompaction(true).start();
     return cluster;
   }
 
@@ -60,7 +60,7 @@ class ClusterScenariosTest {
     for (int i = 0; i < 1000; i++) {
       stashes.add(a.stash("game-" + i, state(i)));
     }
-    stashes.forEach(ClusterScenariosTest::get);
+    stashes.forEach(ClusterScenarios::get);
     c.stopNode(a);
     long t0 = System.nanoTime();
     var b = c.addNode();
@@ -177,7 +177,7 @@ class ClusterScenariosTest {
     // A zombie that did not notice anything still gets its record into the log: it must lose.
     try (var raw =
         KafkaDeltaLog.builder()
-            .bootstrapServers(env.bootstrapServers())
+            .bootstrapServers(env().bootstrapServers())
             .topic(c.topic())
             .partitions(4)
             .replicationFactor(1)
@@ -224,7 +224,7 @@ class ClusterScenariosTest {
       pending.add(old1.stash("s" + i, "v" + i + "-final"));
     }
     c.restartBroker(0);
-    pending.forEach(ClusterScenariosTest::get);
+    pending.forEach(ClusterScenarios::get);
     c.stopNode(old1);
     var new1 = c.addNode();
     for (int i = 0; i < 200; i += 2) {
@@ -290,7 +290,7 @@ class ClusterScenariosTest {
   /** Records of a session in the topic now, read from the beginning with a bare consumer. */
   private long countRecords(String topic, String session) {
     byte[] needle = session.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    var props = new java.util.HashMap<String, Object>(env.kafkaAdminProperties());
+    var props = new java.util.HashMap<String, Object>(env().kafkaAdminProperties());
     props.put(
         "key.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class);
     props.put(
