@@ -150,11 +150,43 @@ final class Bench {
   static long usedHeapAfterGc() {
     var memory = ManagementFactory.getMemoryMXBean();
     long used = Long.MAX_VALUE;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 2; i++) {
       System.gc();
       used = Math.min(used, memory.getHeapMemoryUsage().getUsed());
     }
     return used;
+  }
+
+  /**
+   * Used heap once it has settled: full GCs until two readings in a row are within 2 MiB (other
+   * threads of this JVM, such as the broker, still allocate a little), the smallest reading of at
+   * most five.
+   */
+  static long settledHeap() {
+    long last = usedHeapAfterGc();
+    for (int i = 0; i < 4; i++) {
+      java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
+      long now = usedHeapAfterGc();
+      boolean stable = Math.abs(now - last) < (2 << 20);
+      last = Math.min(last, now);
+      if (stable) {
+        break;
+      }
+    }
+    return last;
+  }
+
+  /** True if the referent became unreachable (full GCs meanwhile) within {@code atMost}. */
+  static boolean collectedWithin(java.lang.ref.Reference<?> ref, Duration atMost) {
+    long deadline = System.nanoTime() + atMost.toNanos();
+    while (System.nanoTime() < deadline) {
+      System.gc();
+      if (ref.get() == null) {
+        return true;
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
+    }
+    return false;
   }
 
   static String key(String prefix, int i) {
