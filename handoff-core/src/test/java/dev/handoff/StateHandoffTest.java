@@ -313,6 +313,42 @@ class StateHandoffTest {
   }
 
   @Test
+  void aStateThatCannotBeDecodedIsReportedNotFatal() {
+    var a = node("a");
+    get(a.stash("good", "fine"));
+    get(a.stash("bad", "unreadable"));
+    StateCodec<String> picky =
+        new StateCodec<>() {
+          @Override
+          public byte[] encode(String state) {
+            return UTF8.encode(state);
+          }
+
+          @Override
+          public String decode(byte[] bytes) {
+            String s = UTF8.decode(bytes);
+            if (s.equals("unreadable")) {
+              throw new dev.handoff.spi.StateCodecException("unknown schema fingerprint 0x1234");
+            }
+            return s;
+          }
+        };
+    var b =
+        StateHandoff.<String>builder()
+            .deltaLog(topic.open())
+            .membership(cluster.member("b"))
+            .codec(picky)
+            .build();
+    nodes.add(b);
+    b.start().join();
+    assertThat(b.snapshot()).containsOnlyKeys("good");
+    assertThatThrownBy(() -> b.peek("bad"))
+        .isInstanceOf(dev.handoff.spi.StateCodecException.class)
+        .hasMessageContaining("unknown schema");
+    assertThat(b.peek("good")).contains("fine");
+  }
+
+  @Test
   void theBuilderNamesTheMissingOrBadOption() {
     assertThatThrownBy(() -> StateHandoff.<String>builder().codec(UTF8).build())
         .hasMessageContaining("deltaLog");

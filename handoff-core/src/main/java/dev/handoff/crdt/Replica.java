@@ -644,6 +644,22 @@ public final class Replica {
         + (long) context.cloudSize() * CLOUD_DOT_BYTES;
   }
 
+  /**
+   * True if {@code session} holds more than its winning slot, or its winner is ended: the only
+   * sessions for which {@link #slotsToTombstone} can ever suggest something. Lets the owner of the
+   * replica tidy only the sessions in transition instead of scanning all of them.
+   */
+  public boolean needsTidying(String session) {
+    Slot head = sessions.get(Objects.requireNonNull(session, "session"));
+    if (head == null) {
+      return false;
+    }
+    if (head.next != null) {
+      return true;
+    }
+    return head.live() && head.ended();
+  }
+
   /** Live slots (records kept), all sessions together. */
   public int slotCount() {
     return liveSlots;

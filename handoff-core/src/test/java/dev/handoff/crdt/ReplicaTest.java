@@ -22,6 +22,20 @@ class ReplicaTest {
   }
 
   @Test
+  void onlySessionsInTransitionNeedTidying() {
+    append(replica.stash("s", "a#1", new byte[] {1}));
+    assertThat(replica.needsTidying("s")).isFalse();
+    append(replica.claim("s", "b#2", null));
+    assertThat(replica.needsTidying("s")).as("two slots").isTrue();
+    append(SlotRecord.tombstone("s", "a#1"));
+    replica.forgetTombstonesBefore(0, Long.MAX_VALUE);
+    assertThat(replica.needsTidying("s")).as("back to one slot").isFalse();
+    append(replica.end("s", "b#2"));
+    assertThat(replica.needsTidying("s")).as("ended winner").isTrue();
+    assertThat(replica.needsTidying("unknown")).isFalse();
+  }
+
+  @Test
   void stashOfANewSessionIsAClaimOfEpochOne() {
     SlotRecord r = replica.stash("s", "a#1", new byte[] {1});
     assertThat(r.state().epoch()).isEqualTo(1);

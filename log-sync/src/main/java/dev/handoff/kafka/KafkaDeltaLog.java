@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -22,10 +21,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.apache.avro.Schema;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
@@ -40,9 +43,12 @@ import org.slf4j.LoggerFactory;
  * beginning, reads the end offsets, and hands every record to the sink until its position in every
  * partition has reached those end offsets; then the start future completes. It keeps reading after
  * that. {@link #barrier()} uses the same rule ("read to end", as Kafka Connect's {@code
- * KafkaBasedLog} does): the reader fetches the end offsets after the call and completes the barrier
- * once its position has reached them; since an acknowledged ({@code acks=all}) record is below the
- * high watermark, every record acknowledged before the call has then reached the sink.
+ * KafkaBasedLog} does): it reads the end offsets (high watermarks, via the admin client's {@code
+ * ListOffsets} with {@code latest}) after the call starts, and completes once the reader's position
+ * in every partition has reached them. An append acknowledged with {@code acks=all} lies below the
+ * high watermark, so every record acknowledged before the call has then reached the sink. The
+ * reader publishes its positions after handing each batch to the sink, so a barrier never needs to
+ * wake or block the reader thread.
  *
  * <p><b>Records.</b> The key is the slot (session, writer) in a small versioned binary format; the
  * value is the {@link dev.handoff.spi.SlotState} in Avro single-object encoding, or {@code null} (a
@@ -89,8 +95,6 @@ public final class KafkaDeltaLog implements DeltaLog {
   final AtomicLong bytesRead = new AtomicLong();
   final AtomicLong skipped = new AtomicLong();
   final AtomicLong sinkFailures = new AtomicLong();
-  final ConcurrentLinkedQueue<CompletableFuture<Void>> barrierRequests =
-      new ConcurrentLinkedQueue<>();
   final CompletableFuture<Void> started = new CompletableFuture<>();
 
   private final ExecutorService callbacks;
@@ -100,6 +104,7 @@ public final class KafkaDeltaLog implements DeltaLog {
   private final Map<Long, CompletableFuture<Void>> schemaPublications = new HashMap<>();
   private final List<Schema> unpublishedSchemas = new ArrayList<>();
   private KafkaProducer<byte[], byte[]> producer;
+  private Admin admin;
   private TopicSetup.Layout layout;
 
   private volatile Throwable failure;
@@ -236,12 +241,16 @@ public final class KafkaDeltaLog implements DeltaLog {
 
   /**
    * Completes once every record acknowledged before this call has been handed to the sink, by
-   * reading to the end offsets fetched after the call (see the class documentation). Completes
-   * exceptionally if the log is closed or its reader failed. Callers that need a bound add one
+   * reading to the end offsets fetched after the call (see the class documentation). Called while
+   * start is still setting up the topic, it completes after the replay. Completes exceptionally
+   * with a {@link KafkaDeltaLogException} if the end offsets cannot be read within the request
+   * timeout, the log is closed or its reader failed. Callers that need a tighter bound add one
    * ({@code orTimeout}).
    */
   @Override
   public CompletableFuture<Void> barrier() {
+    Admin a;
+    TopicSetup.Layout l;
     synchronized (lock) {
       if (state == State.LATENT) {
         return CompletableFuture.failedFuture(
@@ -251,16 +260,48 @@ public final class KafkaDeltaLog implements DeltaLog {
       if (state == State.CLOSED) {
         return CompletableFuture.failedFuture(closedException());
       }
+      a = admin;
+      l = layout;
     }
     if (failure != null) {
       return CompletableFuture.failedFuture(readerFailedException());
     }
+    if (a == null) {
+      // Still setting up the topic: a barrier then means "after the replay".
+      return started.copy().thenCompose(v -> barrier());
+    }
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    for (int p = 0; p < l.partitions(); p++) {
+      latest.put(new TopicPartition(settings.topic(), p), OffsetSpec.latest());
+    }
     var f = new CompletableFuture<Void>();
-    barrierRequests.add(f);
-    reader.wakeup();
-    if (failure != null || state == State.CLOSED) {
-      // Lost a race with a failure or close(): make sure nobody waits forever.
-      f.completeExceptionally(failure != null ? readerFailedException() : closedException());
+    try {
+      a.listOffsets(
+              latest,
+              new ListOffsetsOptions().timeoutMs((int) settings.requestTimeout().toMillis()))
+          .all()
+          .whenComplete(
+              (offsets, error) -> {
+                if (error != null) {
+                  failLater(
+                      f,
+                      new KafkaDeltaLogException(
+                          "Barrier on topic '"
+                              + settings.topic()
+                              + "' could not read the end offsets: "
+                              + error,
+                          error));
+                  return;
+                }
+                long[] ends = new long[l.partitions()];
+                offsets.forEach((tp, info) -> ends[tp.partition()] = info.offset());
+                reader.awaitPosition(ends, f);
+              });
+    } catch (KafkaException | IllegalStateException e) {
+      f.completeExceptionally(
+          new KafkaDeltaLogException(
+              "Barrier on topic '" + settings.topic() + "' could not read the end offsets: " + e,
+              e));
     }
     return f;
   }
@@ -328,12 +369,14 @@ public final class KafkaDeltaLog implements DeltaLog {
   @Override
   public void close() {
     KafkaProducer<byte[], byte[]> p;
+    Admin a;
     synchronized (lock) {
       if (state == State.CLOSED) {
         return;
       }
       state = State.CLOSED;
       p = producer;
+      a = admin;
     }
     LogReader r = reader;
     if (r != null) {
@@ -351,6 +394,9 @@ public final class KafkaDeltaLog implements DeltaLog {
     }
     if (p != null) {
       p.close(settings.requestTimeout());
+    }
+    if (a != null) {
+      a.close(settings.requestTimeout());
     }
     var closed = closedException();
     started.completeExceptionally(closed);
@@ -410,16 +456,19 @@ public final class KafkaDeltaLog implements DeltaLog {
    * Called by the reader once the topic is set up: makes appends possible and publishes the writer
    * schemas registered so far. Returns when they are all acknowledged.
    */
-  CompletableFuture<Void> topicReady(TopicSetup.Layout l, KafkaProducer<byte[], byte[]> p) {
+  CompletableFuture<Void> topicReady(
+      TopicSetup.Layout l, KafkaProducer<byte[], byte[]> p, Admin a) {
     List<CompletableFuture<Void>> publications = new ArrayList<>();
     synchronized (lock) {
       if (state == State.CLOSED) {
         p.close(Duration.ZERO);
+        a.close(Duration.ZERO);
         return CompletableFuture.failedFuture(closedException());
       }
       if (settings.maxStateBytesSet()
           && settings.maxStateBytes() > recordLimit(l) - LogSettings.FRAMING_RESERVE) {
         p.close(Duration.ZERO);
+        a.close(Duration.ZERO);
         return CompletableFuture.failedFuture(
             new KafkaDeltaLogException(
                 "maxStateBytes="
@@ -436,6 +485,7 @@ public final class KafkaDeltaLog implements DeltaLog {
       }
       layout = l;
       producer = p;
+      admin = a;
       List<Schema> toPublish = new ArrayList<>(unpublishedSchemas);
       unpublishedSchemas.clear();
       for (Schema s : toPublish) {
@@ -463,14 +513,15 @@ public final class KafkaDeltaLog implements DeltaLog {
     failure = cause;
     LOG.error(
         "Delta log reader of topic '{}' stopped: {}", settings.topic(), cause.toString(), cause);
-    var e = readerFailedException();
-    started.completeExceptionally(cause instanceof KafkaDeltaLogException k && !ready ? k : e);
-    failAllBarriers(e);
     try {
       settings.listener().onReaderFailed(cause);
     } catch (RuntimeException le) {
       LOG.warn("Listener of topic '{}' threw on onReaderFailed", settings.topic(), le);
     }
+    var e = readerFailedException();
+    // A misconfigured topic fails start with its own message; anything else names the reader.
+    started.completeExceptionally(cause instanceof KafkaDeltaLogException k ? k : e);
+    failAllBarriers(e);
   }
 
   void completeLater(CompletableFuture<?> f, Object value) {
@@ -539,10 +590,6 @@ public final class KafkaDeltaLog implements DeltaLog {
   }
 
   private void failAllBarriers(Throwable e) {
-    CompletableFuture<Void> f;
-    while ((f = barrierRequests.poll()) != null) {
-      f.completeExceptionally(e);
-    }
     LogReader r = reader;
     if (r != null) {
       r.failWaitingBarriers(e);

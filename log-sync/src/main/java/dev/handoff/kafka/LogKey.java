@@ -94,6 +94,13 @@ sealed interface LogKey {
   }
 
   private static String utf8(byte[] bytes, int offset, int length) {
+    boolean ascii = true;
+    for (int i = offset; i < offset + length && ascii; i++) {
+      ascii = bytes[i] >= 0;
+    }
+    if (ascii) {
+      return new String(bytes, offset, length, StandardCharsets.US_ASCII);
+    }
     try {
       return StandardCharsets.UTF_8
           .newDecoder()

@@ -39,8 +39,8 @@ final class LogReader {
   private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
   private static final long MAX_BACKOFF_MS = 5000;
 
-  /** A barrier whose end offsets are known: it completes when the position reaches them. */
-  private record PendingBarrier(Map<TopicPartition, Long> endOffsets, CompletableFuture<Void> f) {}
+  /** A barrier whose end offsets are known: it completes when the positions reach them. */
+  private record PendingBarrier(long[] endOffsets, CompletableFuture<Void> f) {}
 
   /** Thrown inside the reader to unwind when the log is closing. */
   private static final class Stopping extends RuntimeException {
@@ -55,18 +55,20 @@ final class LogReader {
   private final LogSettings settings;
   private final Consumer<LogEntry> sink;
   private final CountDownLatch stopSignal = new CountDownLatch(1);
-  private final ConcurrentLinkedQueue<CompletableFuture<Void>> awaitingEndOffsets =
-      new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<PendingBarrier> awaitingPosition =
       new ConcurrentLinkedQueue<>();
 
   private volatile boolean stopping;
+
+  /** Positions after the last records handed to the sink, by partition; replaced, never mutated. */
+  private volatile long[] positions;
+
   private volatile Admin admin;
   private volatile KafkaConsumer<byte[], byte[]> consumer;
 
   private List<TopicPartition> partitions;
-  private Map<TopicPartition, Long> beginning;
-  private Map<TopicPartition, Long> startEnd;
+  private long[] beginning;
+  private long[] startEnd;
   private long replayStartNanos;
   private long lastReportNanos;
 
@@ -76,13 +78,6 @@ final class LogReader {
     this.sink = sink;
   }
 
-  void wakeup() {
-    KafkaConsumer<byte[], byte[]> c = consumer;
-    if (c != null) {
-      c.wakeup();
-    }
-  }
-
   void stop() {
     stopping = true;
     stopSignal.countDown();
@@ -90,14 +85,31 @@ final class LogReader {
     if (a != null) {
       a.close(Duration.ZERO);
     }
-    wakeup();
+    KafkaConsumer<byte[], byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
+  }
+
+  /**
+   * Completes {@code f} once the reader has handed to the sink every record below {@code ends}.
+   * Thread-safe: the caller adds the barrier, then checks the published positions; the reader
+   * publishes positions, then checks the barriers; so one of them always sees the other.
+   */
+  void awaitPosition(long[] ends, CompletableFuture<Void> f) {
+    var b = new PendingBarrier(ends, f);
+    awaitingPosition.add(b);
+    if (reached(positions, ends) && awaitingPosition.remove(b)) {
+      log.completeLater(f, null);
+    }
+    if (stopping) {
+      failWaitingBarriers(
+          new KafkaDeltaLogException(
+              "KafkaDeltaLog for topic '" + settings.topic() + "' is closed"));
+    }
   }
 
   void failWaitingBarriers(Throwable e) {
-    CompletableFuture<Void> f;
-    while ((f = awaitingEndOffsets.poll()) != null) {
-      f.completeExceptionally(e);
-    }
     PendingBarrier b;
     while ((b = awaitingPosition.poll()) != null) {
       b.f().completeExceptionally(e);
@@ -107,27 +119,33 @@ final class LogReader {
   void run() {
     String topic = settings.topic();
     try {
-      TopicSetup.Layout layout;
-      try (Admin a =
+      Admin a =
           Admin.create(
               ClientConfigs.admin(
                   settings.clientProperties(),
                   settings.bootstrapServers(),
-                  "handoff-log-admin-" + topic))) {
-        admin = a;
+                  "handoff-log-admin-" + topic));
+      admin = a;
+      TopicSetup.Layout layout;
+      KafkaProducer<byte[], byte[]> producer;
+      try {
         checkStopping();
         layout = TopicSetup.ensure(a, settings);
+        checkStopping();
+        producer =
+            new KafkaProducer<>(
+                ClientConfigs.producer(
+                    settings.clientProperties(),
+                    settings.bootstrapServers(),
+                    "handoff-log-producer-" + topic));
+      } catch (Throwable t) {
+        a.close(Duration.ZERO);
+        throw t;
       } finally {
         admin = null;
       }
-      checkStopping();
-      var producer =
-          new KafkaProducer<byte[], byte[]>(
-              ClientConfigs.producer(
-                  settings.clientProperties(),
-                  settings.bootstrapServers(),
-                  "handoff-log-producer-" + topic));
-      CompletableFuture<Void> published = log.topicReady(layout, producer);
+      // From here the log owns (and closes) the admin client and the producer.
+      CompletableFuture<Void> published = log.topicReady(layout, producer, a);
       while (true) {
         checkStopping();
         try {
@@ -177,13 +195,13 @@ final class LogReader {
     KafkaConsumer<byte[], byte[]> c = consumer;
     c.assign(partitions);
     c.seekToBeginning(partitions);
-    beginning = retrying(() -> c.beginningOffsets(partitions, settings.requestTimeout()));
-    startEnd = retrying(() -> c.endOffsets(partitions, settings.requestTimeout()));
+    beginning = toArray(retrying(() -> c.beginningOffsets(partitions, settings.requestTimeout())));
+    startEnd = toArray(retrying(() -> c.endOffsets(partitions, settings.requestTimeout())));
     replayStartNanos = System.nanoTime();
     lastReportNanos = replayStartNanos;
     long total = 0;
-    for (var tp : partitions) {
-      total += startEnd.get(tp) - beginning.get(tp);
+    for (int p = 0; p < partitions.size(); p++) {
+      total += startEnd[p] - beginning[p];
     }
     LOG.info(
         "Replaying topic '{}': {} partitions, up to {} offsets",
@@ -191,21 +209,23 @@ final class LogReader {
         partitions.size(),
         total);
 
+    publishPositions();
     boolean ready = false;
     long backoffMs = 0;
     while (true) {
       checkStopping();
       try {
-        if (!ready && reached(startEnd)) {
+        if (!ready && reached(positions, startEnd)) {
           ready = true;
           report(true);
           log.markReady();
         }
-        serveBarriers();
         ConsumerRecords<byte[], byte[]> records = c.poll(POLL_TIMEOUT);
         for (ConsumerRecord<byte[], byte[]> r : records) {
           handle(r);
         }
+        publishPositions();
+        completeReachedBarriers();
         if (!ready
             && !settings.progressInterval().isZero()
             && System.nanoTime() - lastReportNanos >= settings.progressInterval().toNanos()) {
@@ -213,7 +233,7 @@ final class LogReader {
         }
         backoffMs = 0;
       } catch (WakeupException e) {
-        // close() or barrier() woke us: the loop checks both
+        // close() woke us: the loop checks for it
       } catch (RecordDeserializationException e) {
         // A record the client itself cannot parse (e.g. CRC mismatch): skip exactly that offset.
         skip(e.topicPartition().partition(), e.offset(), e.getMessage());
@@ -278,44 +298,31 @@ final class LogReader {
         reason);
   }
 
-  private void serveBarriers() {
+  private void publishPositions() {
     KafkaConsumer<byte[], byte[]> c = consumer;
-    List<CompletableFuture<Void>> batch = new ArrayList<>();
-    CompletableFuture<Void> f;
-    while ((f = log.barrierRequests.poll()) != null) {
-      awaitingEndOffsets.add(f);
+    long[] now = new long[partitions.size()];
+    for (int p = 0; p < now.length; p++) {
+      now[p] = c.position(partitions.get(p), settings.requestTimeout());
     }
-    if (!awaitingEndOffsets.isEmpty()) {
-      while ((f = awaitingEndOffsets.peek()) != null) {
-        batch.add(f);
-        awaitingEndOffsets.poll();
-      }
-      Map<TopicPartition, Long> ends;
-      try {
-        ends = c.endOffsets(partitions, settings.requestTimeout());
-      } catch (RuntimeException e) {
-        awaitingEndOffsets.addAll(batch);
-        throw e;
-      }
-      for (var b : batch) {
-        awaitingPosition.add(new PendingBarrier(ends, b));
-      }
-    }
-    if (!awaitingPosition.isEmpty()) {
-      for (Iterator<PendingBarrier> it = awaitingPosition.iterator(); it.hasNext(); ) {
-        PendingBarrier b = it.next();
-        if (reached(b.endOffsets())) {
-          it.remove();
-          log.completeLater(b.f(), null);
-        }
+    positions = now;
+  }
+
+  private void completeReachedBarriers() {
+    long[] now = positions;
+    for (Iterator<PendingBarrier> it = awaitingPosition.iterator(); it.hasNext(); ) {
+      PendingBarrier b = it.next();
+      if (reached(now, b.endOffsets()) && awaitingPosition.remove(b)) {
+        log.completeLater(b.f(), null);
       }
     }
   }
 
-  private boolean reached(Map<TopicPartition, Long> endOffsets) {
-    KafkaConsumer<byte[], byte[]> c = consumer;
-    for (var e : endOffsets.entrySet()) {
-      if (c.position(e.getKey(), settings.requestTimeout()) < e.getValue()) {
+  private static boolean reached(long[] positions, long[] endOffsets) {
+    if (positions == null) {
+      return false;
+    }
+    for (int p = 0; p < endOffsets.length; p++) {
+      if (p < positions.length && positions[p] < endOffsets[p]) {
         return false;
       }
     }
@@ -327,12 +334,10 @@ final class LogReader {
     lastReportNanos = now;
     long total = 0;
     long passed = 0;
-    KafkaConsumer<byte[], byte[]> c = consumer;
-    for (var tp : partitions) {
-      long begin = beginning.get(tp);
-      long end = startEnd.get(tp);
-      total += end - begin;
-      passed += Math.max(0, Math.min(end, c.position(tp, settings.requestTimeout())) - begin);
+    long[] at = positions;
+    for (int p = 0; p < partitions.size(); p++) {
+      total += startEnd[p] - beginning[p];
+      passed += Math.max(0, Math.min(startEnd[p], at[p]) - beginning[p]);
     }
     double percent = total == 0 ? 100.0 : 100.0 * passed / total;
     var progress =
@@ -359,6 +364,14 @@ final class LogReader {
     }
   }
 
+  private long[] toArray(Map<TopicPartition, Long> offsets) {
+    long[] out = new long[partitions.size()];
+    for (int p = 0; p < out.length; p++) {
+      out[p] = offsets.get(partitions.get(p));
+    }
+    return out;
+  }
+
   private <T> T retrying(Supplier<T> call) {
     long backoffMs = 0;
     while (true) {
@@ -366,7 +379,7 @@ final class LogReader {
       try {
         return call.get();
       } catch (WakeupException e) {
-        // a barrier request woke us early; ask again
+        // close() woke us: checkStopping() ends the loop
       } catch (RetriableException e) {
         backoffMs = backoffMs == 0 ? 100 : Math.min(MAX_BACKOFF_MS, backoffMs * 2);
         LOG.warn(

@@ -5,12 +5,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.message.SchemaStore;
 
@@ -102,35 +101,64 @@ final class WireFormat {
     }
   }
 
+  /** Reads the Avro binary body of version 1 straight from the array: no copies but the value. */
   private static SlotState decodeV1(byte[] bytes) {
-    BinaryDecoder in =
-        DecoderFactory.get()
-            .binaryDecoder(
-                bytes, SingleObject.HEADER_BYTES, bytes.length - SingleObject.HEADER_BYTES, null);
-    try {
-      long epoch = in.readLong();
-      long claimOffset = in.readLong();
-      long seq = in.readLong();
-      long hlc = in.readLong();
-      byte[] value;
-      switch (in.readIndex()) {
-        case 0 -> value = null;
-        case 1 -> value = toArray(in.readBytes(null));
-        default -> throw new UndecodableRecordException("bad union index for 'value'");
+    var in = new Cursor(bytes, SingleObject.HEADER_BYTES);
+    long epoch = in.readLong();
+    long claimOffset = in.readLong();
+    long seq = in.readLong();
+    long hlc = in.readLong();
+    byte[] value;
+    long index = in.readLong();
+    if (index == 0) {
+      value = null;
+    } else if (index == 1) {
+      long length = in.readLong();
+      if (length < 0 || length > bytes.length - in.pos) {
+        throw new UndecodableRecordException(
+            "truncated or corrupt version-1 slot state: value length " + length);
       }
-      boolean ended = in.readBoolean();
-      if (!in.isEnd()) {
-        throw new UndecodableRecordException("trailing bytes after a version-1 slot state");
+      value = Arrays.copyOfRange(bytes, in.pos, in.pos + (int) length);
+      in.pos += (int) length;
+    } else {
+      throw new UndecodableRecordException("bad union index " + index + " for 'value'");
+    }
+    if (in.pos >= bytes.length) {
+      throw new UndecodableRecordException("truncated version-1 slot state: no 'ended'");
+    }
+    byte endedByte = bytes[in.pos++];
+    if (endedByte != 0 && endedByte != 1) {
+      throw new UndecodableRecordException("bad boolean " + endedByte + " for 'ended'");
+    }
+    if (in.pos != bytes.length) {
+      throw new UndecodableRecordException("trailing bytes after a version-1 slot state");
+    }
+    return new SlotState(epoch, claimOffset, seq, hlc, value, endedByte == 1);
+  }
+
+  /** Avro zig-zag varints read from a byte array, with overrun checks. */
+  private static final class Cursor {
+    private final byte[] bytes;
+    private int pos;
+
+    Cursor(byte[] bytes, int pos) {
+      this.bytes = bytes;
+      this.pos = pos;
+    }
+
+    long readLong() {
+      long raw = 0;
+      for (int shift = 0; shift < 70; shift += 7) {
+        if (pos >= bytes.length) {
+          throw new UndecodableRecordException("truncated version-1 slot state");
+        }
+        byte b = bytes[pos++];
+        raw |= (long) (b & 0x7F) << shift;
+        if ((b & 0x80) == 0) {
+          return (raw >>> 1) ^ -(raw & 1);
+        }
       }
-      return new SlotState(epoch, claimOffset, seq, hlc, value, ended);
-    } catch (IOException | RuntimeException e) {
-      if (e instanceof UndecodableRecordException u) {
-        throw u;
-      }
-      if (e instanceof IllegalArgumentException iae) {
-        throw iae;
-      }
-      throw new UndecodableRecordException("truncated or corrupt version-1 slot state: " + e, e);
+      throw new UndecodableRecordException("corrupt varint in version-1 slot state");
     }
   }
 

@@ -116,6 +116,7 @@ class KafkaDeltaLogTest {
     // Ready means replayed to the end offsets: everything is there the moment start completes.
     assertThat(replayed.liveSlots()).isEqualTo(expected);
     assertThat(replayed.size()).isEqualTo(first.size());
+    assertThat(replayed.replicaView("")).isEqualTo(first.replicaView("")).isNotEmpty();
     assertThat(restarted.skippedRecords()).isZero();
     assertThat(restarted.isReady()).isTrue();
   }
@@ -229,6 +230,10 @@ class KafkaDeltaLogTest {
     got.keySet().removeIf(slot -> slot.session().startsWith("filler-"));
     assertThat(got).isEqualTo(expected);
     assertThat(replayed.size()).as("compaction removed records").isLessThan(written / 2);
+    // And core's replica reads the same sessions, owners and values from both.
+    Map<String, String> fullView = everything.replicaView("filler-");
+    assertThat(fullView).hasSizeGreaterThan(10);
+    assertThat(replayed.replicaView("filler-")).isEqualTo(fullView);
   }
 
   @Test
@@ -371,6 +376,46 @@ class KafkaDeltaLogTest {
         log.append(
             new SlotRecord("fits", "w#1", new SlotState(1, -1, 1, 1, new byte[limit], false))));
     assertThat(countRecords(topic)).isEqualTo(before + 1);
+  }
+
+  @Test
+  void aTombstoneIsAKafkaTombstoneUnderTheSlotKey() throws Exception {
+    String topic = newTopic();
+    var sink = new Recorder();
+    KafkaDeltaLog log = open(logOn(topic));
+    join(log.start(sink));
+    join(log.append(new SlotRecord("ended", "w#1", state(1, "v"))));
+    LogPosition at = join(log.append(SlotRecord.tombstone("ended", "w#1")));
+    join(log.barrier());
+    assertThat(sink.liveSlots()).doesNotContainKey(new Recorder.Slot("ended", "w#1"));
+    try (var consumer =
+        new KafkaConsumer<byte[], byte[]>(
+            Map.of(
+                "bootstrap.servers", kafka.bootstrapServers(),
+                "key.deserializer", ByteArrayDeserializer.class,
+                "value.deserializer", ByteArrayDeserializer.class))) {
+      var tp = new TopicPartition(topic, at.partition());
+      consumer.assign(List.of(tp));
+      consumer.seek(tp, at.offset());
+      var records = consumer.poll(Duration.ofSeconds(10)).records(tp);
+      assertThat(records).isNotEmpty();
+      assertThat(records.get(0).value()).isNull();
+      assertThat(records.get(0).key()).isEqualTo(LogKey.slot("ended", "w#1"));
+    }
+  }
+
+  @Test
+  void aTopicTooSmallForTheConfiguredStateSizeFailsStart() throws Exception {
+    String topic = newTopic();
+    KafkaDeltaLog log =
+        open(logOn(topic).topicConfig("max.message.bytes", "100000").maxStateBytes(500_000));
+    assertThat(log.start(new Recorder()))
+        .failsWithin(Duration.ofSeconds(30))
+        .withThrowableThat()
+        .havingRootCause()
+        .withMessageContaining("maxStateBytes=500000")
+        .withMessageContaining("topic '" + topic + "'")
+        .withMessageContaining("max.message.bytes=100000");
   }
 
   @Test

@@ -1,11 +1,15 @@
 package dev.handoff.kafka;
 
+import dev.handoff.crdt.Replica;
 import dev.handoff.spi.LogEntry;
 import dev.handoff.spi.SlotState;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /** A sink that keeps every delivered entry; read from test threads. */
@@ -63,6 +67,37 @@ final class Recorder implements Consumer<LogEntry> {
                     && e.record().writer().equals(writer)
                     && e.record().state() != null
                     && e.record().state().seq() == seq);
+  }
+
+  /**
+   * What core's {@link Replica} makes of the delivered records: per live session, its owner and its
+   * value (as text). Sessions whose name starts with {@code ignoredPrefix} are left out.
+   */
+  synchronized Map<String, String> replicaView(String ignoredPrefix) {
+    var replica = new Replica();
+    entries.forEach(replica::apply);
+    Map<String, String> view = new HashMap<>();
+    for (String session : replica.sessions()) {
+      if (ignoredPrefix.isEmpty() || !session.startsWith(ignoredPrefix)) {
+        view.put(
+            session,
+            replica.owner(session).orElseThrow()
+                + "="
+                + new String(replica.value(session).orElseThrow(), StandardCharsets.UTF_8));
+      }
+    }
+    return view;
+  }
+
+  /** Every (session, writer, seq) delivered with a state, as "session/writer/seq". */
+  synchronized Set<String> writes() {
+    Set<String> out = new HashSet<>();
+    for (LogEntry e : entries) {
+      if (e.record().state() != null) {
+        out.add(e.record().session() + "/" + e.record().writer() + "/" + e.record().state().seq());
+      }
+    }
+    return out;
   }
 
   static List<LogEntry> copy(List<LogEntry> l) {

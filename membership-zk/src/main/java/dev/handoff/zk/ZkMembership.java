@@ -138,6 +138,7 @@ public final class ZkMembership implements Membership {
             .connectionTimeoutMs(millis(settings.connectionTimeout()))
             .retryPolicy(settings.retryPolicy())
             .aclProvider(new FixedAcl(settings.acl()))
+            .ensembleTracker(settings.trackEnsemble())
             .dontUseContainerParents();
     if (settings.digestUser() != null) {
       builder.authorization(
@@ -260,7 +261,9 @@ public final class ZkMembership implements Membership {
   /**
    * Graceful leave: stores {@link MemberState#LEAVING}, then deletes this incarnation's znode, so
    * peers see {@code MemberDown(LEFT)} at once. Completes when the znode is gone (or the session is
-   * lost, which removes it too). No re-registration happens after a leave. Idempotent.
+   * lost, which removes it too); completes exceptionally if ZooKeeper could not be reached, and the
+   * znode then goes when the session ends. No re-registration happens after a leave. Idempotent:
+   * every call returns the same future.
    */
   @Override
   public CompletableFuture<Void> leave() {
@@ -641,8 +644,13 @@ public final class ZkMembership implements Membership {
                   }
                   announcesAwaitingRegistration.forEach(f -> f.complete(null));
                   announcesAwaitingRegistration.clear();
-                } else if (done != null) {
-                  done.completeExceptionally(KeeperException.create(code, reg.path()));
+                } else {
+                  var error = KeeperException.create(code, reg.path());
+                  if (done != null) {
+                    done.completeExceptionally(error);
+                  }
+                  announcesAwaitingRegistration.forEach(f -> f.completeExceptionally(error));
+                  announcesAwaitingRegistration.clear();
                 }
               },
               this::onLoop)
@@ -802,8 +810,16 @@ public final class ZkMembership implements Membership {
     } else if (code == Code.NONODE) {
       view.onGone(name, out);
     } else {
-      // Connection trouble: the read is repeated by the resync after reconnecting.
+      // Connection trouble: read again soon if still connected; a reconnect re-reads everything.
       log.debug("Reading member znode {} failed ({})", name, code);
+      loop.schedule(
+          () -> {
+            if (view.contains(name) && client.getZookeeperClient().isConnected()) {
+              readMember(name);
+            }
+          },
+          200,
+          TimeUnit.MILLISECONDS);
       return;
     }
     publish(out);
@@ -1025,6 +1041,7 @@ public final class ZkMembership implements Membership {
       Duration startTimeout,
       RetryPolicy retryPolicy,
       List<ACL> acl,
+      boolean trackEnsemble,
       String digestUser,
       String digestPassword,
       ZKClientConfig zkClientConfig) {}
@@ -1059,6 +1076,7 @@ public final class ZkMembership implements Membership {
     private String digestUser;
     private String digestPassword;
     private ZKClientConfig zkClientConfig;
+    private boolean trackEnsemble = true;
 
     private Builder() {}
 
@@ -1199,6 +1217,17 @@ public final class ZkMembership implements Membership {
     }
 
     /**
+     * Whether Curator may replace the connect string with the servers listed in the ensemble's
+     * dynamic configuration ({@code /zookeeper/config}), so that a client can fail over to servers
+     * it was not given. Default true. Turn it off when clients reach the servers through other
+     * addresses than the ones the servers advertise (proxies, NAT, port forwarding).
+     */
+    public Builder trackEnsemble(boolean track) {
+      this.trackEnsemble = track;
+      return this;
+    }
+
+    /**
      * Builds an instance (not started).
      *
      * @throws IllegalStateException if {@code connectString} or {@code memberId} is missing, or if
@@ -1231,6 +1260,7 @@ public final class ZkMembership implements Membership {
               startTimeout,
               policy,
               acl != null ? acl : CREATOR_ALL_WORLD_READ,
+              trackEnsemble,
               digestUser,
               digestPassword,
               zkClientConfig));

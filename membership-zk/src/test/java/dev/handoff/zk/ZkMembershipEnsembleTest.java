@@ -118,7 +118,8 @@ class ZkMembershipEnsembleTest {
             "127.0.0.1:" + zk.clientPort(cut),
             group,
             "watcher",
-            x -> x.sessionTimeout(Duration.ofSeconds(15)));
+            // Curator would otherwise learn the other servers from /zookeeper/config and move.
+            x -> x.sessionTimeout(Duration.ofSeconds(15)).trackEnsemble(false));
     var peer = members.create(others, group, "peer");
     var bouncer = members.create(others, group, "bouncer");
     var rw = recorded(watcher);

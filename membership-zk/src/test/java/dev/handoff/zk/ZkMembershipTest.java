@@ -454,6 +454,19 @@ class ZkMembershipTest {
     assertThat(m.writable()).isFalse();
   }
 
+  @Test
+  void zooKeeperClientSettingsArePassedThroughToTheSession() throws Exception {
+    var config = new org.apache.zookeeper.client.ZKClientConfig();
+    config.setProperty(org.apache.zookeeper.client.ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
+    config.setProperty("zookeeper.request.timeout", "7000");
+    var m = members.create(zk.connectString(), group, "a", b -> b.zkClientConfig(config));
+    started(m);
+
+    var used = m.curator().getZookeeperClient().getZooKeeper().getClientConfig();
+    assertThat(used.getProperty("zookeeper.request.timeout")).isEqualTo("7000");
+    assertThat(used.isSaslClientEnabled()).isFalse();
+  }
+
   private CuratorFramework rawClient(String digest) {
     var builder =
         CuratorFrameworkFactory.builder()

@@ -26,8 +26,7 @@ final class NodeFactory {
             .partitions(c.partitions())
             .replicationFactor(c.replicationFactor())
             .minInSyncReplicas(Math.min(2, c.replicationFactor()))
-            .clientProperty("client.id", "handoff-" + c.memberId())
-            .clientProperty("fetch.max.wait.ms", "20");
+            .clientProperty("client.id", "handoff-" + c.memberId());
     c.topicConfig().forEach(logBuilder::topicConfig);
     var membership =
         ZkMembership.builder()
