@@ -84,7 +84,7 @@ final class Bench {
             .group(topic)
             .memberId(memberId)
             .host("127.0.0.1")
-            .sessionTimeout(Duration.ofSeconds(10))
+            .sessionTimeout(Duration.ofSeconds(30))
             .openAcl()
             .build();
     return StateHandoff.<byte[]>builder()
