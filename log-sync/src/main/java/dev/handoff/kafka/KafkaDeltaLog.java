@@ -99,6 +99,9 @@ public final class KafkaDeltaLog implements DeltaLog {
 
   private final ExecutorService callbacks;
   private final Object lock = new Object();
+  private final Object barrierLock = new Object();
+  private List<CompletableFuture<Void>> barriersWaiting = new ArrayList<>();
+  private boolean barrierLookupInFlight;
   // Guarded by lock.
   private State state = State.LATENT;
   private final Map<Long, CompletableFuture<Void>> schemaPublications = new HashMap<>();
@@ -270,11 +273,32 @@ public final class KafkaDeltaLog implements DeltaLog {
       // Still setting up the topic: a barrier then means "after the replay".
       return started.copy().thenCompose(v -> barrier());
     }
+    // Group commit: barriers that arrive while an end-offset lookup is in flight share the next
+    // lookup, which is sent after all of them were called, so each still reads offsets fetched
+    // after it started. Under a burst of pickups this is one admin round trip, not one per call.
+    var f = new CompletableFuture<Void>();
+    boolean issue;
+    synchronized (barrierLock) {
+      barriersWaiting.add(f);
+      issue = !barrierLookupInFlight;
+      barrierLookupInFlight = true;
+    }
+    if (issue) {
+      lookUpEndOffsets(a, l);
+    }
+    return f;
+  }
+
+  private void lookUpEndOffsets(Admin a, TopicSetup.Layout l) {
+    List<CompletableFuture<Void>> batch;
+    synchronized (barrierLock) {
+      batch = barriersWaiting;
+      barriersWaiting = new ArrayList<>();
+    }
     Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
     for (int p = 0; p < l.partitions(); p++) {
       latest.put(new TopicPartition(settings.topic(), p), OffsetSpec.latest());
     }
-    var f = new CompletableFuture<Void>();
     try {
       a.listOffsets(
               latest,
@@ -283,27 +307,40 @@ public final class KafkaDeltaLog implements DeltaLog {
           .whenComplete(
               (offsets, error) -> {
                 if (error != null) {
-                  failLater(
-                      f,
+                  var e =
                       new KafkaDeltaLogException(
                           "Barrier on topic '"
                               + settings.topic()
                               + "' could not read the end offsets: "
                               + error,
-                          error));
-                  return;
+                          error);
+                  batch.forEach(f -> failLater(f, e));
+                } else {
+                  long[] ends = new long[l.partitions()];
+                  offsets.forEach((tp, info) -> ends[tp.partition()] = info.offset());
+                  batch.forEach(f -> reader.awaitPosition(ends, f));
                 }
-                long[] ends = new long[l.partitions()];
-                offsets.forEach((tp, info) -> ends[tp.partition()] = info.offset());
-                reader.awaitPosition(ends, f);
+                nextBarrierLookup(a, l);
               });
     } catch (KafkaException | IllegalStateException e) {
-      f.completeExceptionally(
+      var error =
           new KafkaDeltaLogException(
               "Barrier on topic '" + settings.topic() + "' could not read the end offsets: " + e,
-              e));
+              e);
+      batch.forEach(f -> f.completeExceptionally(error));
+      nextBarrierLookup(a, l);
     }
-    return f;
+  }
+
+  private void nextBarrierLookup(Admin a, TopicSetup.Layout l) {
+    boolean more;
+    synchronized (barrierLock) {
+      more = !barriersWaiting.isEmpty();
+      barrierLookupInFlight = more;
+    }
+    if (more) {
+      lookUpEndOffsets(a, l);
+    }
   }
 
   /**

@@ -226,7 +226,9 @@ final class ProcessNode implements ClusterNode {
 
   /** SIGTERM: the node's shutdown hook leaves gracefully. Waits for the process to exit. */
   void sigterm() {
-    process.destroy();
+    // ProcessHandle.destroy sends SIGTERM without closing our end of the node's pipes (as
+    // Process.destroy does), so what the node prints while it leaves still arrives.
+    process.toHandle().destroy();
     await(30);
   }
 

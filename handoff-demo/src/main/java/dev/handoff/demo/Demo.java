@@ -1,0 +1,362 @@
+package dev.handoff.demo;
+
+import dev.handoff.testkit.EmbeddedEnvironment;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.admin.Admin;
+
+/**
+ * The main job: a game cluster doing a rolling deploy, in one command.
+ *
+ * <p>Starts ZooKeeper and Kafka (embedded in this JVM, unless {@code --kafka}/{@code --zookeeper}
+ * name existing servers), starts the nodes at version v1 (each a {@link GameNode} in its own JVM)
+ * hosting the sessions, lets them play, then replaces every node by a v2 node with the same member
+ * id, one at a time, while the sessions on the other nodes keep ticking: the replacement JVM starts
+ * and replays the log, the old node gets SIGTERM (or SIGKILL in crash mode), stashes its sessions
+ * and leaves, and the replacement picks them up. Meanwhile a status line shows the progress; at the
+ * end a report table says how many sessions were handed off, lost, stale or duplicated and how long
+ * each one paused. Exit code: 0 if nothing was lost, stale or duplicated, 1 if something was, 2 if
+ * the run itself failed.
+ */
+public final class Demo {
+  private static final Duration NODE_START_TIMEOUT = Duration.ofMinutes(2);
+  private static final Duration STEP_TIMEOUT = Duration.ofMinutes(2);
+
+  private final DemoOptions options;
+  private final Path runDir;
+  private final PrintStream console;
+  private final String classpath;
+  private final List<NodeProcess> processes = new CopyOnWriteArrayList<>();
+
+  Demo(DemoOptions options, Path runDir, PrintStream console, String classpath) {
+    this.options = options;
+    this.runDir = runDir;
+    this.console = console;
+    this.classpath = classpath;
+  }
+
+  public static void main(String[] argv) {
+    DemoOptions options;
+    try {
+      options = DemoOptions.parse(argv);
+    } catch (NodeSettings.HelpRequested h) {
+      System.out.print(h.getMessage());
+      return;
+    } catch (IllegalArgumentException e) {
+      System.err.println("handoff-demo: " + e.getMessage());
+      System.err.print(DemoOptions.USAGE);
+      System.exit(2);
+      return;
+    }
+    PrintStream console = System.out;
+    int code;
+    try {
+      Path runDir = options.runDir() != null ? options.runDir() : defaultRunDir();
+      Files.createDirectories(runDir);
+      // Library logs (embedded Kafka and ZooKeeper, Handoff) go to a file; the console shows
+      // progress and the report only.
+      var logFile =
+          new PrintStream(
+              new FileOutputStream(runDir.resolve("demo.log").toFile(), true),
+              true,
+              StandardCharsets.UTF_8);
+      System.setOut(logFile);
+      System.setErr(logFile);
+      try {
+        Report report =
+            new Demo(options, runDir, console, System.getProperty("java.class.path")).run();
+        code = report.passed() ? 0 : 1;
+      } catch (RuntimeException e) {
+        e.printStackTrace(logFile);
+        console.println();
+        console.println("handoff-demo failed: " + e.getMessage());
+        console.println("logs: " + runDir);
+        code = 2;
+      }
+    } catch (IOException e) {
+      console.println("handoff-demo: cannot create the run directory: " + e);
+      code = 2;
+    }
+    System.exit(code);
+  }
+
+  /** Runs the whole scenario and prints the report; returns it. */
+  Report run() {
+    long t0 = System.nanoTime();
+    var ledger = new Ledger(options.sessions());
+    String scenario = scenario();
+    console.println("Handoff demo: " + scenario);
+    console.println("node logs: " + runDir);
+    Thread cleanup = new Thread(this::killAll, "demo-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
+    EmbeddedEnvironment env = null;
+    Map<String, List<String>> hostedAtEnd = new HashMap<>();
+    var replacements = new ArrayList<Ledger.Replacement>();
+    try (var display =
+        new ProgressDisplay(console, ledger, options.sessions(), System.console() != null)) {
+      String kafka = options.kafka();
+      String zookeeper = options.zookeeper();
+      if (options.embedded()) {
+        display.phase("environment: starting embedded ZooKeeper and Kafka", null, null);
+        env =
+            EmbeddedEnvironment.builder()
+                .kafkaBrokers(1)
+                .zookeeperServers(1)
+                .baseDir(runDir)
+                .start();
+        kafka = env.bootstrapServers();
+        zookeeper = env.zookeeperConnect();
+      }
+      display.note("Kafka " + kafka + ", ZooKeeper " + zookeeper);
+      String topic =
+          "handoff-demo-"
+              + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+
+      display.phase(
+          "start: " + options.nodes() + " nodes at v1, " + options.sessions() + " sessions",
+          null,
+          null);
+      var current = new ArrayList<NodeProcess>();
+      for (int i = 1; i <= options.nodes(); i++) {
+        current.add(launch(settings(kafka, zookeeper, topic, i, GameSchemas.V1, true), ledger));
+      }
+      for (NodeProcess p : current) {
+        p.awaitReady(NODE_START_TIMEOUT);
+      }
+      await(
+          "every session is created and hosted",
+          STEP_TIMEOUT,
+          () -> ledger.hosted() == options.sessions(),
+          current);
+      display.note("all " + options.sessions() + " sessions are playing");
+
+      display.phase("play: sessions tick and stash before the deploy", null, null);
+      long warmupEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.warmupMillis());
+      await(
+          "every session has a periodic stash",
+          STEP_TIMEOUT,
+          () -> System.nanoTime() >= warmupEnd && ledger.everySessionStashedPeriodically(),
+          current);
+
+      for (int i = 1; i <= options.nodes(); i++) {
+        NodeProcess old = current.get(i - 1);
+        boolean crash = options.crashNode() == i;
+        String what =
+            String.format(
+                Locale.ROOT,
+                "roll %d/%d: %s v1 -> v2%s",
+                i,
+                options.nodes(),
+                old.memberId(),
+                crash ? " (crash: SIGKILL)" : "");
+        display.phase(what, old, null);
+        NodeProcess replacement =
+            launch(settings(kafka, zookeeper, topic, i, GameSchemas.V2, false), ledger);
+        replacements.add(new Ledger.Replacement(old, replacement));
+        display.replacement(replacement);
+        replacement.awaitReady(NODE_START_TIMEOUT);
+        display.note(
+            String.format(
+                Locale.ROOT,
+                "%s is ready (replayed the log in a new JVM in %.1f s); %s to %s",
+                replacement.writerId(),
+                replacement.startMillis() / 1000.0,
+                crash ? "SIGKILL" : "SIGTERM",
+                old.writerId()));
+        ledger.signalled(old);
+        int expected = ledger.hosting(old);
+        if (crash) {
+          old.sigkill();
+        } else {
+          old.sigterm();
+        }
+        old.awaitExit(STEP_TIMEOUT);
+        await(
+            replacement.writerId() + " picks up the " + expected + " sessions of " + old.memberId(),
+            STEP_TIMEOUT,
+            () -> ledger.pickups(replacement) >= expected,
+            List.of(replacement));
+        long handoffMs = (GameNode.micros() - old.signalledMicros()) / 1000;
+        display.note(
+            String.format(
+                Locale.ROOT,
+                "%s hosts %d sessions, %d ms after the signal",
+                replacement.writerId(),
+                ledger.pickups(replacement),
+                handoffMs));
+        current.set(i - 1, replacement);
+        long settleEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.settleMillis());
+        await("sessions keep playing", STEP_TIMEOUT, () -> System.nanoTime() >= settleEnd, current);
+      }
+
+      display.phase("verify: asking every node what it hosts", null, null);
+      for (NodeProcess p : current) {
+        for (String entry : p.list(Duration.ofSeconds(30)).sessions()) {
+          String session = entry.substring(0, entry.indexOf(':'));
+          hostedAtEnd.computeIfAbsent(session, k -> new ArrayList<>()).add(p.writerId());
+        }
+      }
+      display.phase("stop: SIGTERM to every node", null, null);
+      for (NodeProcess p : current) {
+        p.sigterm();
+      }
+      for (NodeProcess p : current) {
+        p.awaitExit(STEP_TIMEOUT);
+      }
+      if (!options.embedded()) {
+        deleteTopic(kafka, topic);
+      }
+    } finally {
+      killAll();
+      if (env != null) {
+        env.close();
+      }
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
+      } catch (IllegalStateException e) {
+        // already shutting down
+      }
+    }
+    Duration elapsed = Duration.ofNanos(System.nanoTime() - t0);
+    Report report = ledger.report(scenario, hostedAtEnd, replacements, elapsed);
+    console.println();
+    console.print(report.table());
+    for (String f : ledger.pickupFailures()) {
+      console.println("pickup failed: " + f);
+    }
+    for (String f : ledger.stashFailureSamples()) {
+      console.println("stash failed: " + f);
+    }
+    console.flush();
+    return report;
+  }
+
+  private NodeSettings settings(
+      String kafka, String zookeeper, String topic, int index, String version, boolean create) {
+    return new NodeSettings(
+        kafka,
+        zookeeper,
+        topic,
+        options.partitions(),
+        options.replicationFactor(),
+        "node-" + index,
+        version,
+        create,
+        options.sessions(),
+        options.nodes(),
+        index,
+        options.stateSize(),
+        options.tickMillis(),
+        options.stashMillis(),
+        options.sessionTimeoutMillis(),
+        true);
+  }
+
+  private NodeProcess launch(NodeSettings s, Ledger ledger) {
+    Path log = runDir.resolve(s.memberId() + "-" + s.version() + ".log");
+    var p = new NodeProcess(s, classpath, log, ledger::accept);
+    processes.add(p);
+    p.exited().thenAccept(at -> ledger.exited(p, at));
+    return p;
+  }
+
+  /**
+   * Waits until {@code condition} holds; fails if it does not within {@code timeout} or if one of
+   * {@code mustLive} exits meanwhile.
+   */
+  private static void await(
+      String what, Duration timeout, BooleanSupplier condition, List<NodeProcess> mustLive) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      for (NodeProcess p : mustLive) {
+        if (!p.isAlive()) {
+          throw new IllegalStateException(
+              "node " + p + " exited while waiting until " + what + " (see its log)");
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("timed out after " + timeout + " waiting until " + what);
+      }
+      try {
+        Thread.sleep(50); // polling a condition fed by the nodes' reader threads
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting until " + what, e);
+      }
+    }
+  }
+
+  /** SIGTERM to every node still running, then SIGKILL to any that has not exited in 10 s. */
+  private void killAll() {
+    for (NodeProcess p : processes) {
+      if (p.isAlive()) {
+        p.sigterm();
+      }
+    }
+    for (NodeProcess p : processes) {
+      try {
+        p.exited().get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        p.destroy();
+      }
+    }
+  }
+
+  private static void deleteTopic(String kafka, String topic) {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka))) {
+      admin.deleteTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      System.err.println("could not delete the demo topic " + topic + ": " + e);
+    }
+  }
+
+  private String scenario() {
+    var s = new StringBuilder();
+    s.append(options.nodes()).append(" nodes rolled v1 -> v2, ");
+    s.append(options.sessions()).append(" sessions of ~").append(options.stateSize()).append(" B");
+    s.append(", tick ").append(options.tickMillis()).append(" ms");
+    s.append(", stash every ").append(options.stashMillis()).append(" ms");
+    s.append(
+        options.crashNode() > 0
+            ? ", SIGKILL for node-" + options.crashNode() + " (SIGTERM for the others)"
+            : ", SIGTERM");
+    s.append(options.embedded() ? ", embedded Kafka + ZooKeeper" : ", external Kafka + ZooKeeper");
+    return s.toString();
+  }
+
+  /**
+   * {@code target/demo-runs/<time>} next to the jar (or classes) this runs from, else a temp dir.
+   */
+  private static Path defaultRunDir() throws IOException {
+    String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    try {
+      Path code = Path.of(Demo.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path target = code.getParent();
+      if (target != null
+          && target.getFileName() != null
+          && target.getFileName().toString().equals("target")
+          && Files.isWritable(target)) {
+        return target.resolve("demo-runs").resolve(stamp);
+      }
+    } catch (URISyntaxException | RuntimeException e) {
+      // fall through to a temp dir
+    }
+    return Files.createTempDirectory("handoff-demo-" + stamp + "-");
+  }
+}

@@ -1,0 +1,489 @@
+package dev.handoff.demo;
+
+import dev.handoff.HandoffException;
+import dev.handoff.Member;
+import dev.handoff.StateHandoff;
+import dev.handoff.kafka.AvroStateCodec;
+import dev.handoff.kafka.KafkaDeltaLog;
+import dev.handoff.spi.StateCodecException;
+import dev.handoff.zk.ZkMembership;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A game server node: hosts game sessions, ticks them on a timer, and uses Handoff so that its
+ * sessions survive it being replaced.
+ *
+ * <ul>
+ *   <li>On start it joins the cluster ({@link StateHandoff#start()}), waits until no earlier
+ *       incarnation of its member id is still a member (a replacement keeps the id of the node it
+ *       replaces; a crashed incarnation is gone once its ZooKeeper session expires), then picks up
+ *       every session that member id owned ({@link StateHandoff#keysOwnedBy}) and resumes it from
+ *       its stashed tick. With {@code --create} it also creates its share of the sessions that do
+ *       not exist yet.
+ *   <li>Every tick it advances each hosted session; every {@code --stash-interval-ms} it stashes
+ *       each one (spread over the interval), so that a crash loses at most that much play.
+ *   <li>On SIGTERM ({@link StateHandoff#leaveOnShutdown}) it stops ticking, stashes every session,
+ *       waits for the log's acknowledgements and leaves the cluster.
+ * </ul>
+ *
+ * <p>With {@code --protocol} it reports every step as a {@link NodeMessage} line on standard output
+ * for the orchestrator ({@link Demo}), and stops gracefully when standard input closes. Logs go to
+ * standard error.
+ */
+public final class GameNode {
+  private static final Logger log = LoggerFactory.getLogger(GameNode.class);
+  private static final Duration SHUTDOWN_BUDGET = Duration.ofSeconds(25);
+  private static final Duration ADOPT_TIMEOUT = Duration.ofMinutes(2);
+  private static final String ZK_USER = "handoff-demo";
+  private static final String ZK_PASSWORD = "handoff-demo-secret";
+
+  private final NodeSettings settings;
+  private final PrintStream out;
+  private final Schema schema;
+  private final boolean knowsLevels;
+  private final int stashEveryTicks;
+  private final StateHandoff<GenericRecord> handoff;
+  private final ScheduledExecutorService ticker =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "game-ticker");
+            t.setDaemon(true);
+            return t;
+          });
+
+  // Confined to the ticker thread.
+  private final Map<String, GameSession> hosted = new LinkedHashMap<>();
+  private boolean stopped;
+  private ScheduledFuture<?> tickTask;
+
+  private final AtomicLong acked = new AtomicLong();
+  private final AtomicLong stashFailures = new AtomicLong();
+  private final AtomicLong peeks = new AtomicLong();
+  private final AtomicLong decodeErrors = new AtomicLong();
+  private long reports;
+
+  GameNode(NodeSettings settings, PrintStream out) {
+    this.settings = settings;
+    this.out = out;
+    this.schema = GameSchemas.forVersion(settings.version());
+    this.knowsLevels = schema.getField("level") != null;
+    this.stashEveryTicks = Math.max(1, settings.stashMillis() / settings.tickMillis());
+    var deltaLog =
+        KafkaDeltaLog.builder()
+            .bootstrapServers(settings.kafka())
+            .topic(settings.topic())
+            .partitions(settings.partitions())
+            .replicationFactor(settings.replicationFactor())
+            .clientProperty("client.id", "handoff-demo-" + settings.memberId())
+            // Pickups read to the end of the log first; do not let an idle fetch hold that up.
+            .clientProperty("fetch.max.wait.ms", "25")
+            .build();
+    var codec = AvroStateCodec.generic(schema, deltaLog);
+    var membership =
+        ZkMembership.builder()
+            .connectString(settings.zookeeper())
+            .group(settings.topic())
+            .memberId(settings.memberId())
+            .version(settings.version())
+            .sessionTimeout(Duration.ofMillis(settings.sessionTimeoutMillis()))
+            .connectionTimeout(Duration.ofMillis(settings.sessionTimeoutMillis()))
+            .digestAuth(ZK_USER, ZK_PASSWORD)
+            .build();
+    this.handoff =
+        StateHandoff.<GenericRecord>builder()
+            .deltaLog(deltaLog)
+            .membership(membership)
+            .codec(codec)
+            .name(settings.memberId())
+            .sweepInterval(Duration.ofSeconds(2))
+            .build();
+  }
+
+  public static void main(String[] argv) {
+    // Standard output carries the protocol; anything else printed goes to the log (stderr).
+    PrintStream protocolOut = System.out;
+    System.setOut(System.err);
+    NodeSettings settings;
+    try {
+      settings = NodeSettings.parse(argv);
+    } catch (NodeSettings.HelpRequested h) {
+      protocolOut.print(h.getMessage());
+      return;
+    } catch (IllegalArgumentException e) {
+      System.err.println("GameNode: " + e.getMessage());
+      System.err.print(NodeSettings.USAGE);
+      System.exit(2);
+      return;
+    }
+    var node = new GameNode(settings, protocolOut);
+    try {
+      node.run();
+    } catch (RuntimeException e) {
+      log.error("{} failed", settings.memberId(), e);
+      System.exit(1);
+    }
+  }
+
+  /** Starts the node and serves until the JVM is stopped (or standard input closes). */
+  void run() {
+    handoff.leaveOnShutdown(SHUTDOWN_BUDGET, this::stashAll);
+    handoff.start().join();
+    String me = handoff.self().writerId();
+    log.info("{} ({}) ready", me, settings.version());
+    emit(new NodeMessage.Ready(me, settings.version()), true);
+    tickTask =
+        ticker.scheduleAtFixedRate(
+            this::tick, settings.tickMillis(), settings.tickMillis(), TimeUnit.MILLISECONDS);
+    ticker.scheduleAtFixedRate(this::report, 1, 1, TimeUnit.SECONDS);
+    ticker.scheduleAtFixedRate(this::peekOthers, 500, 1000, TimeUnit.MILLISECONDS);
+
+    adoptEarlierIncarnation();
+    if (settings.create()) {
+      createMissingSessions();
+    }
+    if (settings.protocol()) {
+      serveCommands();
+    } else {
+      new CompletableFuture<Void>().join(); // until SIGTERM
+    }
+  }
+
+  // ------------------------------------------------------------------ start: adopt and create
+
+  /**
+   * Waits until no other incarnation of this member id is a member (it left, or its ZooKeeper
+   * session expired), then picks up every session it owned. Pickups run in parallel.
+   */
+  private void adoptEarlierIncarnation() {
+    String me = handoff.self().writerId();
+    var gone = new CompletableFuture<Void>();
+    Runnable check =
+        () -> {
+          if (earlierIncarnation(me).isEmpty()) {
+            gone.complete(null);
+          }
+        };
+    try (AutoCloseable sub = handoff.onMemberEvent(e -> check.run())) {
+      check.run();
+      if (!gone.isDone()) {
+        earlierIncarnation(me)
+            .ifPresent(
+                m -> {
+                  log.info("waiting for the earlier incarnation {} to go", m.writerId());
+                  emit(new NodeMessage.Waiting(m.writerId()), true);
+                });
+      }
+      gone.get(ADOPT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException(
+          "an earlier incarnation of member '"
+              + settings.memberId()
+              + "' is still a member after "
+              + ADOPT_TIMEOUT
+              + "; is another node running with this member id?");
+    } catch (Exception e) {
+      throw new IllegalStateException("waiting for the earlier incarnation failed", e);
+    }
+    // Every record acknowledged so far (the predecessor's last stashes) is applied after this.
+    handoff.read("game-barrier").join();
+    var mine = new ArrayList<>(handoff.keysOwnedBy(settings.memberId()));
+    mine.removeAll(handoff.ownedKeys());
+    if (!mine.isEmpty()) {
+      log.info("picking up {} sessions of earlier incarnations of {}", mine.size(), me);
+    }
+    long t0 = System.nanoTime();
+    long deadline = t0 + ADOPT_TIMEOUT.toNanos();
+    var pickups = new ArrayList<CompletableFuture<Void>>();
+    var doneAt = new java.util.concurrent.ConcurrentLinkedQueue<Long>();
+    for (String key : mine) {
+      pickups.add(
+          pickUp(key, deadline)
+              .whenComplete((v, e) -> doneAt.add((System.nanoTime() - t0) / 1_000_000)));
+    }
+    CompletableFuture.allOf(pickups.toArray(CompletableFuture[]::new)).join();
+    if (!mine.isEmpty()) {
+      var sorted = doneAt.stream().sorted().toList();
+      log.info(
+          "picked up {} sessions in {} ms (first done after {} ms, half after {} ms)",
+          mine.size(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+          sorted.get(0),
+          sorted.get(sorted.size() / 2));
+    }
+  }
+
+  private Optional<Member> earlierIncarnation(String me) {
+    return handoff.members().stream()
+        .filter(m -> m.id().equals(settings.memberId()) && !m.writerId().equals(me))
+        .findFirst();
+  }
+
+  /** Picks up one session, retrying transient failures until {@code deadline}. */
+  private CompletableFuture<Void> pickUp(String key, long deadline) {
+    return handoff
+        .pickup(key)
+        .handle(
+            (state, e) -> {
+              if (e == null) {
+                if (state.isPresent()) {
+                  GameSession s = GameSession.fromRecord(state.get());
+                  return runOnTicker(() -> host(s, true));
+                }
+                emit(new NodeMessage.PickupFailed(key, "no state to pick up"), true);
+                return CompletableFuture.<Void>completedFuture(null);
+              }
+              Throwable cause = unwrap(e);
+              if (System.nanoTime() < deadline && !(cause instanceof HandoffException.Left)) {
+                log.info("pickup of {} failed, retrying: {}", key, cause.toString());
+                return CompletableFuture.runAsync(
+                        () -> {},
+                        CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS, ticker))
+                    .thenCompose(v -> pickUp(key, deadline));
+              }
+              emit(new NodeMessage.PickupFailed(key, cause.toString()), true);
+              return CompletableFuture.<Void>completedFuture(null);
+            })
+        .thenCompose(f -> f);
+  }
+
+  /** Creates, stashes and hosts this node's share of the sessions nobody has created yet. */
+  private void createMissingSessions() {
+    var existing = handoff.keys();
+    var creations = new ArrayList<CompletableFuture<Void>>();
+    for (int j = settings.index(); j <= settings.sessions(); j += settings.nodes()) {
+      String key = NodeSettings.sessionId(j, settings.sessions());
+      if (existing.contains(key)) {
+        continue;
+      }
+      GameSession s = GameSession.create(key, settings.stateSize(), knowsLevels);
+      creations.add(
+          handoff
+              .stash(key, s.toRecord(schema))
+              .handle(
+                  (v, e) -> {
+                    if (e != null) {
+                      emit(new NodeMessage.StashFailed(key, 0, unwrap(e).toString()), true);
+                      return CompletableFuture.<Void>completedFuture(null);
+                    }
+                    acked.incrementAndGet();
+                    emit(new NodeMessage.Acked(key, 0, micros()), false);
+                    return runOnTicker(() -> host(s, false));
+                  })
+              .thenCompose(f -> f));
+    }
+    CompletableFuture.allOf(creations.toArray(CompletableFuture[]::new)).join();
+    log.info("created {} sessions", creations.size());
+  }
+
+  // ------------------------------------------------------------------ ticker thread
+
+  /** Starts hosting {@code s}: plays its first tick now. Ticker thread. */
+  private void host(GameSession s, boolean pickedUp) {
+    if (stopped) {
+      return;
+    }
+    long fromTick = s.tick();
+    int levelRead = s.level();
+    s.advance(knowsLevels);
+    hosted.put(s.id(), s);
+    emit(new NodeMessage.Hosting(s.id(), pickedUp, fromTick, levelRead, micros()), false);
+  }
+
+  private void tick() {
+    try {
+      for (GameSession s : hosted.values()) {
+        s.advance(knowsLevels);
+        if (Math.floorMod(s.tick() + s.id().hashCode(), stashEveryTicks) == 0) {
+          stash(s);
+        }
+      }
+    } catch (RuntimeException e) {
+      log.error("tick failed", e); // never let the timer die
+    }
+  }
+
+  /** Stashes a copy of {@code s} as it is now; the future never fails (failures are reported). */
+  private CompletableFuture<Void> stash(GameSession s) {
+    String key = s.id();
+    long tick = s.tick();
+    GenericRecord state = s.toRecord(schema);
+    return handoff
+        .stash(key, state)
+        .handle(
+            (v, e) -> {
+              if (e == null) {
+                acked.incrementAndGet();
+                emit(new NodeMessage.Acked(key, tick, micros()), false);
+              } else {
+                Throwable cause = unwrap(e);
+                stashFailures.incrementAndGet();
+                emit(new NodeMessage.StashFailed(key, tick, cause.toString()), true);
+                if (cause instanceof HandoffException.Fenced) {
+                  // Someone else owns it now: stop playing it here.
+                  ticker.execute(() -> drop(key, "fenced"));
+                }
+              }
+              return null;
+            });
+  }
+
+  private void drop(String key, String reason) {
+    GameSession s = hosted.remove(key);
+    if (s != null) {
+      log.warn("stopped hosting {} at tick {}: {}", key, s.tick(), reason);
+      emit(new NodeMessage.Stopped(key, s.tick(), micros(), reason), true);
+    }
+  }
+
+  private void report() {
+    if (!settings.protocol() && reports++ % 10 != 0) {
+      return; // a line every 10 s is enough for a human reading container logs
+    }
+    emit(
+        new NodeMessage.Stats(
+            hosted.size(), acked.get(), stashFailures.get(), peeks.get(), decodeErrors.get()),
+        true);
+  }
+
+  /**
+   * Reads a few sessions hosted elsewhere, as a check that this version decodes what the others
+   * write (a v1 node reading v2 states during the roll, and the other way round).
+   */
+  private void peekOthers() {
+    try {
+      var keys = new ArrayList<>(handoff.keys());
+      keys.removeAll(hosted.keySet());
+      for (int i = 0; i < 5 && !keys.isEmpty(); i++) {
+        String key = keys.get(ThreadLocalRandom.current().nextInt(keys.size()));
+        try {
+          handoff.peek(key);
+          peeks.incrementAndGet();
+        } catch (StateCodecException e) {
+          decodeErrors.incrementAndGet();
+          log.warn("cannot decode session {}: {}", key, e.getMessage());
+        }
+      }
+    } catch (RuntimeException e) {
+      log.warn("peek check failed", e);
+    }
+  }
+
+  // ------------------------------------------------------------------ shutdown
+
+  /**
+   * The shutdown hook's "stash every session I host": stops the game timer, stashes each session at
+   * its last tick and waits for the acknowledgements; {@link StateHandoff#leaveOnShutdown} then
+   * leaves the cluster.
+   */
+  private void stashAll() {
+    long t0 = System.nanoTime();
+    List<CompletableFuture<Void>> stashes;
+    try {
+      stashes =
+          CompletableFuture.supplyAsync(
+                  () -> {
+                    stopped = true;
+                    if (tickTask != null) {
+                      tickTask.cancel(false);
+                    }
+                    long now = micros();
+                    var list = new ArrayList<CompletableFuture<Void>>();
+                    for (GameSession s : hosted.values()) {
+                      emit(new NodeMessage.Stopped(s.id(), s.tick(), now, "shutdown"), false);
+                      list.add(stash(s));
+                    }
+                    hosted.clear();
+                    return list;
+                  },
+                  ticker)
+              .get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.error("could not stop the game timer", e);
+      return;
+    }
+    int done = 0;
+    long budget = SHUTDOWN_BUDGET.toNanos() - TimeUnit.SECONDS.toNanos(5);
+    try {
+      CompletableFuture.allOf(stashes.toArray(CompletableFuture[]::new))
+          .get(budget, TimeUnit.NANOSECONDS);
+    } catch (Exception e) {
+      log.error("not every final stash completed in time", e);
+    }
+    for (var f : stashes) {
+      if (f.isDone()) {
+        done++;
+      }
+    }
+    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    log.info("stashed {} sessions ({} done) in {} ms; leaving", stashes.size(), done, ms);
+    emit(new NodeMessage.Stashed(stashes.size(), done, ms), true);
+  }
+
+  // ------------------------------------------------------------------ protocol
+
+  /** Serves orchestrator commands on standard input; when it closes, stops the JVM gracefully. */
+  private void serveCommands() {
+    try (var in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = in.readLine()) != null) {
+        if (line.equals("LIST")) {
+          emit(CompletableFuture.supplyAsync(this::hostedList, ticker).join(), true);
+        }
+      }
+    } catch (Exception e) {
+      log.warn("reading commands failed", e);
+    }
+    log.info("standard input closed: stopping");
+    System.exit(0);
+  }
+
+  private NodeMessage.Hosted hostedList() {
+    var list = new ArrayList<String>();
+    hosted.values().forEach(s -> list.add(s.id() + ":" + s.tick() + ":" + s.level()));
+    return new NodeMessage.Hosted(list);
+  }
+
+  private synchronized void emit(NodeMessage m, boolean important) {
+    if (settings.protocol()) {
+      out.println(m.encode());
+    } else if (important) {
+      out.println(settings.memberId() + " " + m.encode());
+    }
+  }
+
+  private CompletableFuture<Void> runOnTicker(Runnable task) {
+    return CompletableFuture.runAsync(task, ticker);
+  }
+
+  private static Throwable unwrap(Throwable e) {
+    return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+  }
+
+  static long micros() {
+    Instant now = Instant.now();
+    return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+  }
+}

@@ -1,0 +1,389 @@
+package dev.handoff.demo;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The orchestrator's timeline of every session: which node incarnation hosted it from when to when
+ * (stints), which ticks were acknowledged when, and per-node counters for the live display. Fed by
+ * the nodes' reader threads; every method is synchronized.
+ *
+ * <p>The verdict is computed from timestamps, not from the order lines arrive in, so the readers of
+ * different nodes may lag each other freely.
+ */
+final class Ledger {
+
+  /** One incarnation hosting one session, from its first tick to its last. */
+  private static final class Stint {
+    final Incarnation host;
+    final long start;
+    final long fromTick;
+    final boolean pickedUp;
+    final int levelRead;
+    long end = Long.MAX_VALUE;
+    boolean stoppedCleanly;
+
+    Stint(Incarnation host, long start, long fromTick, boolean pickedUp, int levelRead) {
+      this.host = host;
+      this.start = start;
+      this.fromTick = fromTick;
+      this.pickedUp = pickedUp;
+      this.levelRead = levelRead;
+    }
+
+    boolean overlaps(Stint o) {
+      return start < o.end && o.start < end;
+    }
+  }
+
+  /** Everything known about one session. */
+  private static final class Track {
+    final List<Stint> stints = new ArrayList<>(3);
+    long[] ackTick = new long[16];
+    long[] ackMicros = new long[16];
+    int acks;
+    int open;
+
+    void ack(long tick, long micros) {
+      if (acks == ackTick.length) {
+        ackTick = Arrays.copyOf(ackTick, acks * 2);
+        ackMicros = Arrays.copyOf(ackMicros, acks * 2);
+      }
+      ackTick[acks] = tick;
+      ackMicros[acks] = micros;
+      acks++;
+    }
+
+    /** The highest tick acknowledged before {@code micros}, or -1. */
+    long maxAckBefore(long micros) {
+      long max = -1;
+      for (int i = 0; i < acks; i++) {
+        if (ackMicros[i] < micros) {
+          max = Math.max(max, ackTick[i]);
+        }
+      }
+      return max;
+    }
+
+    /** When the stash of {@code tick} was acknowledged, or -1. */
+    long ackedAt(long tick) {
+      for (int i = 0; i < acks; i++) {
+        if (ackTick[i] == tick) {
+          return ackMicros[i];
+        }
+      }
+      return -1;
+    }
+  }
+
+  /** Counters of one node incarnation. */
+  static final class HostCounters {
+    int hosting;
+    int created;
+    int pickups;
+    int stops;
+    int finalAcks;
+    long acks;
+    long nacks;
+    long lastPickupMicros;
+    int hostingAtSignal = -1;
+    NodeMessage.Stats stats;
+    NodeMessage.Stashed stashed;
+    final Map<String, Long> awaitingFinalAck = new HashMap<>();
+  }
+
+  /** What the live display shows. */
+  record Progress(int hosted, long acks, int oldHosting, int stashed, int stopped, int pickedUp) {}
+
+  private final int total;
+  private final Map<String, Track> tracks = new LinkedHashMap<>();
+  private final Map<Incarnation, HostCounters> hosts = new LinkedHashMap<>();
+  private final List<String> pickupFailures = new ArrayList<>();
+  private final List<String> stashFailureSamples = new ArrayList<>();
+  private int hosted;
+  private long acks;
+  private long nacks;
+
+  Ledger(int sessions) {
+    this.total = sessions;
+    for (int j = 1; j <= sessions; j++) {
+      tracks.put(NodeSettings.sessionId(j, sessions), new Track());
+    }
+  }
+
+  synchronized void accept(Incarnation p, NodeMessage m) {
+    HostCounters c = hosts.computeIfAbsent(p, k -> new HostCounters());
+    if (m instanceof NodeMessage.Hosting h) {
+      Track t = track(h.session());
+      t.stints.add(new Stint(p, h.micros(), h.fromTick(), h.pickedUp(), h.levelRead()));
+      if (t.open++ == 0) {
+        hosted++;
+      }
+      c.hosting++;
+      if (h.pickedUp()) {
+        c.pickups++;
+        c.lastPickupMicros = Math.max(c.lastPickupMicros, h.micros());
+      } else {
+        c.created++;
+      }
+    } else if (m instanceof NodeMessage.Stopped s) {
+      Track t = track(s.session());
+      for (Stint st : t.stints) {
+        if (st.host == p && st.end == Long.MAX_VALUE) {
+          st.end = s.micros();
+          st.stoppedCleanly = true;
+          close(t);
+          c.hosting--;
+        }
+      }
+      c.stops++;
+      c.awaitingFinalAck.put(s.session(), s.tick());
+    } else if (m instanceof NodeMessage.Acked a) {
+      track(a.session()).ack(a.tick(), a.micros());
+      acks++;
+      c.acks++;
+      Long stopTick = c.awaitingFinalAck.get(a.session());
+      if (stopTick != null && a.tick() >= stopTick) {
+        c.awaitingFinalAck.remove(a.session());
+        c.finalAcks++;
+      }
+    } else if (m instanceof NodeMessage.StashFailed f) {
+      nacks++;
+      c.nacks++;
+      if (stashFailureSamples.size() < 5) {
+        stashFailureSamples.add(p.writerId() + " " + f.session() + ": " + f.error());
+      }
+    } else if (m instanceof NodeMessage.PickupFailed f) {
+      pickupFailures.add(p.writerId() + " " + f.session() + ": " + f.error());
+    } else if (m instanceof NodeMessage.Stats s) {
+      c.stats = s;
+    } else if (m instanceof NodeMessage.Stashed s) {
+      c.stashed = s;
+    }
+  }
+
+  /** The process exited at {@code micros}: whatever it still hosted ends there. */
+  synchronized void exited(Incarnation p, long micros) {
+    HostCounters c = hosts.computeIfAbsent(p, k -> new HostCounters());
+    for (Track t : tracks.values()) {
+      for (Stint st : t.stints) {
+        if (st.host == p && st.end == Long.MAX_VALUE) {
+          st.end = micros;
+          close(t);
+          c.hosting--;
+        }
+      }
+    }
+  }
+
+  /** Remembers how many sessions {@code p} hosted when it was signalled. */
+  synchronized void signalled(Incarnation p) {
+    HostCounters c = hosts.computeIfAbsent(p, k -> new HostCounters());
+    c.hostingAtSignal = c.hosting;
+  }
+
+  private void close(Track t) {
+    if (--t.open == 0) {
+      hosted--;
+    }
+  }
+
+  private Track track(String session) {
+    Track t = tracks.get(session);
+    if (t == null) {
+      throw new IllegalStateException("a node reported unknown session " + session);
+    }
+    return t;
+  }
+
+  synchronized int hosted() {
+    return hosted;
+  }
+
+  synchronized int hosting(Incarnation p) {
+    HostCounters c = hosts.get(p);
+    return c == null ? 0 : c.hosting;
+  }
+
+  synchronized int pickups(Incarnation p) {
+    HostCounters c = hosts.get(p);
+    return c == null ? 0 : c.pickups;
+  }
+
+  /** True once every session has an acknowledged stash past its creation. */
+  synchronized boolean everySessionStashedPeriodically() {
+    for (Track t : tracks.values()) {
+      if (t.maxAckBefore(Long.MAX_VALUE) < 1) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  synchronized Progress progress(Incarnation old, Incarnation replacement) {
+    HostCounters o = old == null ? null : hosts.get(old);
+    HostCounters r = replacement == null ? null : hosts.get(replacement);
+    return new Progress(
+        hosted,
+        acks,
+        o == null ? 0 : Math.max(o.hostingAtSignal, o.hosting),
+        o == null ? 0 : o.finalAcks,
+        o == null ? 0 : o.stops,
+        r == null ? 0 : r.pickups);
+  }
+
+  synchronized List<String> pickupFailures() {
+    return List.copyOf(pickupFailures);
+  }
+
+  synchronized List<String> stashFailureSamples() {
+    return List.copyOf(stashFailureSamples);
+  }
+
+  /** A replaced node: old and new incarnation, for the per-node rows of the report. */
+  record Replacement(Incarnation old, Incarnation replacement) {}
+
+  /**
+   * Computes the report. {@code hostedAtEnd} maps each session to the incarnations that said they
+   * host it when asked at the end of the run.
+   */
+  synchronized Report report(
+      String scenario,
+      Map<String, List<String>> hostedAtEnd,
+      List<Replacement> replacements,
+      java.time.Duration elapsed) {
+    int handedOff = 0;
+    int stale = 0;
+    int v1ToV2 = 0;
+    int levelDefaulted = 0;
+    int crashResumed = 0;
+    var pauses = new ArrayList<Double>();
+    var crashAges = new ArrayList<Double>();
+    Set<String> duplicated = new HashSet<>();
+    Set<String> lost = new HashSet<>();
+    String crashed = null;
+
+    for (var e : tracks.entrySet()) {
+      String session = e.getKey();
+      Track t = e.getValue();
+      List<Stint> stints = t.stints;
+      for (int i = 0; i < stints.size(); i++) {
+        for (int k = i + 1; k < stints.size(); k++) {
+          if (stints.get(i).host != stints.get(k).host && stints.get(i).overlaps(stints.get(k))) {
+            duplicated.add(session);
+          }
+        }
+      }
+      boolean pickedUpOnce = false;
+      for (Stint s : stints) {
+        Stint before = previous(stints, s);
+        if (!s.pickedUp) {
+          if (before != null) {
+            lost.add(session); // its state was gone: a node had to create it again
+          }
+          continue;
+        }
+        pickedUpOnce = true;
+        if (s.fromTick < t.maxAckBefore(s.start)) {
+          stale++;
+        }
+        if (before == null) {
+          continue;
+        }
+        if (before.end != Long.MAX_VALUE && before.end <= s.start) {
+          pauses.add((s.start - before.end) / 1000.0);
+        }
+        if (before.host.version().equals(GameSchemas.V1)
+            && s.host.version().equals(GameSchemas.V2)) {
+          v1ToV2++;
+          if (s.levelRead == 1) {
+            levelDefaulted++;
+          }
+        }
+        if (!before.stoppedCleanly && "SIGKILL".equals(before.host.signal())) {
+          crashed = before.host.memberId();
+          crashResumed++;
+          long ackedAt = t.ackedAt(s.fromTick);
+          if (ackedAt > 0) {
+            crashAges.add((before.end - ackedAt) / 1000.0);
+          }
+        }
+      }
+      if (pickedUpOnce) {
+        handedOff++;
+      }
+      List<String> at = hostedAtEnd.getOrDefault(session, List.of());
+      if (at.isEmpty()) {
+        lost.add(session);
+      } else if (at.size() > 1) {
+        duplicated.add(session);
+      }
+    }
+
+    long peeks = 0;
+    long decodeErrors = 0;
+    for (HostCounters c : hosts.values()) {
+      if (c.stats != null) {
+        peeks += c.stats.peeks();
+        decodeErrors += c.stats.decodeErrors();
+      }
+    }
+    var rolls = new ArrayList<Report.Roll>();
+    for (Replacement r : replacements) {
+      HostCounters o = hosts.getOrDefault(r.old(), new HostCounters());
+      HostCounters n = hosts.getOrDefault(r.replacement(), new HostCounters());
+      long handoff =
+          n.lastPickupMicros == 0 || r.old().signalledMicros() == 0
+              ? 0
+              : (n.lastPickupMicros - r.old().signalledMicros()) / 1000;
+      rolls.add(
+          new Report.Roll(
+              r.old().memberId(),
+              r.old().writerId(),
+              r.replacement().writerId(),
+              r.old().signal() == null ? "-" : r.old().signal(),
+              Math.max(0, o.hostingAtSignal),
+              o.finalAcks,
+              n.pickups,
+              handoff,
+              r.replacement().startMillis()));
+    }
+    return new Report(
+        scenario,
+        total,
+        handedOff,
+        lost.size(),
+        stale,
+        duplicated.size(),
+        Report.Percentiles.of(pauses.stream().mapToDouble(Double::doubleValue).toArray()),
+        v1ToV2,
+        levelDefaulted,
+        acks,
+        nacks,
+        peeks,
+        decodeErrors,
+        pickupFailures.size(),
+        crashed,
+        crashResumed,
+        Report.Percentiles.of(crashAges.stream().mapToDouble(Double::doubleValue).toArray()),
+        rolls,
+        elapsed);
+  }
+
+  /** The stint that ended last among those that started before {@code s}. */
+  private static Stint previous(List<Stint> stints, Stint s) {
+    Stint best = null;
+    for (Stint o : stints) {
+      if (o != s && o.start < s.start && (best == null || o.end > best.end)) {
+        best = o;
+      }
+    }
+    return best;
+  }
+}

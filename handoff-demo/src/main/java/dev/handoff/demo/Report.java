@@ -1,0 +1,228 @@
+package dev.handoff.demo;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What a demo run measured: the verdict counters (lost, stale, duplicated), per-session pauses and
+ * the supporting numbers, and how to print them as a table.
+ *
+ * @param scenario one line describing the run
+ * @param sessions sessions the cluster ran
+ * @param handedOff sessions picked up by a replacement node (each counted once)
+ * @param lost sessions not hosted by any node at the end, or whose state was lost and recreated
+ * @param stale pickups that resumed from a tick below the last acknowledged stash of the session
+ * @param duplicated sessions that two node incarnations hosted at the same time
+ * @param pause per-session pause: from the old host's last tick to the new host's first tick
+ * @param v1ToV2 pickups by a v2 node of a state stashed by a v1 node
+ * @param levelDefaulted of those, how many read the added field {@code level} as its default 1
+ * @param stashesAcked stashes acknowledged by the log, over the whole run
+ * @param stashFailures stashes that failed
+ * @param peeks reads of sessions hosted by other nodes (other versions during the roll)
+ * @param decodeErrors of those, how many could not be decoded
+ * @param pickupFailures pickups that found no state or failed for good
+ * @param crashedNode the node killed with SIGKILL, or null
+ * @param crashResumed sessions of the killed node resumed from their last periodic stash
+ * @param crashStateAge how old that stash was when the node was killed (ms)
+ * @param rolls one row per replaced node
+ * @param elapsed wall time of the whole run
+ */
+record Report(
+    String scenario,
+    int sessions,
+    int handedOff,
+    int lost,
+    int stale,
+    int duplicated,
+    Percentiles pause,
+    int v1ToV2,
+    int levelDefaulted,
+    long stashesAcked,
+    long stashFailures,
+    long peeks,
+    long decodeErrors,
+    int pickupFailures,
+    String crashedNode,
+    int crashResumed,
+    Percentiles crashStateAge,
+    List<Roll> rolls,
+    Duration elapsed) {
+
+  /** True if nothing was lost, stale or duplicated. */
+  boolean passed() {
+    return lost == 0 && stale == 0 && duplicated == 0;
+  }
+
+  /**
+   * One replaced node.
+   *
+   * @param member the member id both incarnations share
+   * @param from writer id of the old incarnation
+   * @param to writer id of the new incarnation
+   * @param signal SIGTERM or SIGKILL
+   * @param sessions sessions the old incarnation hosted when it was signalled
+   * @param finalStashes of those, final stashes acknowledged before it left (0 after SIGKILL)
+   * @param pickedUp sessions the new incarnation picked up
+   * @param handoffMillis from the signal to the new incarnation's last pickup
+   * @param replacementStartMillis from launching the new JVM to it being ready
+   */
+  record Roll(
+      String member,
+      String from,
+      String to,
+      String signal,
+      int sessions,
+      int finalStashes,
+      int pickedUp,
+      long handoffMillis,
+      long replacementStartMillis) {}
+
+  /** Nearest-rank percentiles of a sample, in milliseconds. */
+  record Percentiles(int count, double p50, double p95, double p99, double max) {
+    static Percentiles of(double[] values) {
+      if (values.length == 0) {
+        return new Percentiles(0, 0, 0, 0, 0);
+      }
+      double[] v = values.clone();
+      Arrays.sort(v);
+      return new Percentiles(v.length, rank(v, 50), rank(v, 95), rank(v, 99), v[v.length - 1]);
+    }
+
+    private static double rank(double[] sorted, int pct) {
+      int i = (int) Math.ceil(pct / 100.0 * sorted.length) - 1;
+      return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+    }
+  }
+
+  /** The report as printed at the end of a run. */
+  String table() {
+    var t = new Table();
+    t.rule();
+    t.row("sessions total", num(sessions));
+    t.row("handed off", num(handedOff));
+    t.row("lost", num(lost));
+    t.row("stale (tick went backwards)", num(stale));
+    t.row("duplicated (hosted twice at once)", num(duplicated));
+    t.row("pause per session p50", ms(pause.p50()));
+    t.row("pause per session p95", ms(pause.p95()));
+    t.row("pause per session p99", ms(pause.p99()));
+    t.row("pause per session max", ms(pause.max()));
+    t.rule();
+    t.row("v1 states picked up by v2 (level defaulted)", v1ToV2 + " (" + levelDefaulted + ")");
+    t.row("stashes acknowledged / failed", stashesAcked + " / " + stashFailures);
+    t.row("cross-version reads / decode errors", peeks + " / " + decodeErrors);
+    t.row("pickups failed", num(pickupFailures));
+    if (crashedNode != null) {
+      t.row("crash: sessions resumed from periodic stash", num(crashResumed));
+      t.row(
+          "crash: age of that stash p50 / max",
+          ms(crashStateAge.p50()) + " / " + ms(crashStateAge.max()));
+    }
+    t.row("run time", seconds(elapsed));
+    t.rule();
+    var out = new StringBuilder();
+    out.append("Handoff demo report: ").append(scenario).append('\n');
+    out.append(t);
+    out.append('\n');
+    var r = new Table();
+    r.rule();
+    r.cells(
+        "node", "old -> new incarnation", "signal", "hosted", "stashed", "picked up", "handoff");
+    r.rule();
+    for (Roll roll : rolls) {
+      r.cells(
+          roll.member(),
+          roll.from() + " -> " + roll.to(),
+          roll.signal(),
+          num(roll.sessions()),
+          roll.signal().equals("SIGKILL") ? "-" : num(roll.finalStashes()),
+          num(roll.pickedUp()),
+          ms(roll.handoffMillis()));
+    }
+    r.rule();
+    out.append(r);
+    if (crashedNode != null) {
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "%nNote: %s was killed with SIGKILL. Its sessions resumed from their last acknowledged"
+                  + " periodic stash,%nso going back to that tick is expected there and is not"
+                  + " counted as stale; stale means a pickup%nolder than an acknowledged stash.%n",
+              crashedNode));
+    }
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "%nRESULT: %s (%d lost, %d stale, %d duplicated)%n",
+            passed() ? "PASS" : "FAIL",
+            lost,
+            stale,
+            duplicated));
+    return out.toString();
+  }
+
+  private static String num(long n) {
+    return Long.toString(n);
+  }
+
+  private static String ms(double millis) {
+    return millis >= 1000
+        ? String.format(Locale.ROOT, "%.2f s", millis / 1000)
+        : String.format(Locale.ROOT, "%.0f ms", millis);
+  }
+
+  private static String seconds(Duration d) {
+    long s = d.toSeconds();
+    return s >= 60 ? (s / 60) + " min " + (s % 60) + " s" : s + " s";
+  }
+
+  /** A plain-text table: rows of cells, left-aligned first column, right-aligned others. */
+  private static final class Table {
+    private final List<String[]> rows = new java.util.ArrayList<>();
+
+    void rule() {
+      rows.add(null);
+    }
+
+    void row(String label, String value) {
+      rows.add(new String[] {label, value});
+    }
+
+    void cells(String... cells) {
+      rows.add(cells);
+    }
+
+    @Override
+    public String toString() {
+      int cols = rows.stream().filter(r -> r != null).mapToInt(r -> r.length).max().orElse(0);
+      int[] w = new int[cols];
+      for (String[] r : rows) {
+        if (r != null) {
+          for (int i = 0; i < r.length; i++) {
+            w[i] = Math.max(w[i], r[i].length());
+          }
+        }
+      }
+      var sb = new StringBuilder();
+      for (String[] r : rows) {
+        if (r == null) {
+          sb.append('+');
+          for (int width : w) {
+            sb.append("-".repeat(width + 2)).append('+');
+          }
+        } else {
+          sb.append('|');
+          for (int i = 0; i < cols; i++) {
+            String c = i < r.length ? r[i] : "";
+            String pad = " ".repeat(w[i] - c.length());
+            sb.append(' ').append(i == 0 ? c + pad : pad + c).append(" |");
+          }
+        }
+        sb.append('\n');
+      }
+      return sb.toString();
+    }
+  }
+}
