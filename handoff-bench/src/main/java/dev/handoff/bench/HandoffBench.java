@@ -1,0 +1,111 @@
+package dev.handoff.bench;
+
+import dev.handoff.testkit.EmbeddedEnvironment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * Handoff side by side with raw Kafka clients and Kafka Streams, on one embedded broker and
+ * ZooKeeper started here. Every figure is set next to a baseline measured in the same run.
+ *
+ * <pre>
+ * java -Xmx3g -cp handoff-bench/target/benchmarks.jar dev.handoff.bench.HandoffBench --size default
+ * </pre>
+ *
+ * Writes {@code bench-results.md} and {@code bench-results.json} into {@code handoff-bench/target}
+ * (or {@code --out DIR}). See the module README for the options.
+ */
+public final class HandoffBench {
+
+  private HandoffBench() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
+      System.out.println(
+          """
+          HandoffBench [--size smoke|default|large] [overrides]
+            --sessions N         sessions in the replay topic / replica (default size: 100k)
+            --value-bytes N      state size (1024)
+            --partitions N       partitions of every topic (12)
+            --stashes N          timed stashes per run (50k)     --stash-keys N  (10k)
+            --in-flight N        unacknowledged stashes/sends (256)
+            --latency-samples N  sequential handoff-latency samples (1000)
+            --rolling-sessions N sessions over 3 nodes in the rolling deploy (10k; 0 skips)
+            --repeats N          alternating runs per contender, median reported (3)
+            --scenarios replay,stash,latency,memory,rolling
+            --profiles defaults,fetch20   consumer settings for stash/latency/rolling
+            --out DIR            where bench-results.md/.json go (handoff-bench/target)""");
+      return;
+    }
+    BenchOptions options = BenchOptions.parse(args);
+    Report report = run(options);
+    System.exit(report.failures().isEmpty() ? 0 : 1);
+  }
+
+  /** Runs every chosen scenario and writes the results; never throws for a failed scenario. */
+  public static Report run(BenchOptions options) throws Exception {
+    var report = new Report(options);
+    Path tmp = options.outDir().resolve("bench-tmp");
+    Files.createDirectories(tmp);
+    System.out.printf(
+        Locale.ROOT,
+        "HandoffBench size=%s sessions=%,d value=%d B; starting Kafka and ZooKeeper%n",
+        options.size(),
+        options.sessions(),
+        options.valueBytes());
+    try (var env =
+        EmbeddedEnvironment.builder()
+            .kafkaBrokers(1)
+            .zookeeperServers(1)
+            .baseDir(tmp.toAbsolutePath())
+            .start()) {
+      var bench = new Bench(env, options, report, tmp.toAbsolutePath());
+      boolean replay = options.runs(BenchOptions.Scenario.REPLAY);
+      boolean memory = options.runs(BenchOptions.Scenario.MEMORY);
+      if (replay || memory) {
+        attempt(report, "replay/memory", () -> new ReplayScenario(bench).run(replay, memory));
+      }
+      for (ClientProfile profile : options.profiles()) {
+        if (options.runs(BenchOptions.Scenario.STASH)) {
+          attempt(report, "stash " + profile.id(), () -> new StashScenario(bench).run(profile));
+        }
+      }
+      for (ClientProfile profile : options.profiles()) {
+        if (options.runs(BenchOptions.Scenario.LATENCY)) {
+          attempt(report, "latency " + profile.id(), () -> new LatencyScenario(bench).run(profile));
+        }
+      }
+      for (ClientProfile profile : options.profiles()) {
+        if (options.runs(BenchOptions.Scenario.ROLLING)) {
+          if (options.rollingSessions() == 0) {
+            report.note("Rolling deploy skipped at this size.");
+            break;
+          }
+          attempt(report, "rolling " + profile.id(), () -> new RollingScenario(bench).run(profile));
+        }
+      }
+    }
+    var files = report.write();
+    System.out.println();
+    System.out.println(report.markdown());
+    System.out.println("written: " + files);
+    return report;
+  }
+
+  private interface Step {
+    void run() throws Exception;
+  }
+
+  private static void attempt(Report report, String name, Step step) {
+    long t0 = System.nanoTime();
+    System.out.println("== " + name);
+    try {
+      step.run();
+    } catch (Exception | AssertionError e) {
+      e.printStackTrace(System.out);
+      report.failure(name, e);
+    }
+    System.out.printf(Locale.ROOT, "== %s took %.1f s%n", name, (System.nanoTime() - t0) / 1e9);
+  }
+}
