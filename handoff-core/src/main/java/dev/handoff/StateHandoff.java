@@ -370,7 +370,19 @@ public final class StateHandoff<T> implements AutoCloseable {
                   + limit
                   + " bytes; nothing was sent"));
     }
-    return track(timed("stash", key, onKey(key, () -> doStash(key, bytes))));
+    // The caller's future completes at the acknowledgement; the session's queue of operations
+    // moves on only once this node has also applied the record (the replica needs that).
+    var acked = new CompletableFuture<Void>();
+    onKey(key, () -> doStash(key, bytes, acked))
+        .whenComplete(
+            (v, e) -> {
+              if (e != null) {
+                acked.completeExceptionally(e);
+              } else {
+                acked.complete(null);
+              }
+            });
+    return track(timed("stash", key, acked));
   }
 
   /**
@@ -542,7 +554,7 @@ public final class StateHandoff<T> implements AutoCloseable {
 
   // ------------------------------------------------------------------ owner thread: operations
 
-  private CompletableFuture<Void> doStash(String key, byte[] bytes) {
+  private CompletableFuture<Void> doStash(String key, byte[] bytes, CompletableFuture<Void> acked) {
     requireWritable("stash", key);
     String me = self.writerId();
     SessionView current = views.get(key);
@@ -560,7 +572,8 @@ public final class StateHandoff<T> implements AutoCloseable {
       throw fenced(e);
     }
     boolean claim = rec.state().claimOffset() == SlotState.SELF;
-    return appendAndApply(rec)
+    // A claim is done only once decided; a plain stash is durable at the acknowledgement.
+    return appendAndApply(rec, claim ? null : acked)
         .thenCompose(
             pos -> {
               if (!claim) {
@@ -659,9 +672,18 @@ public final class StateHandoff<T> implements AutoCloseable {
 
   /** Appends, then completes (on the owner thread) once this replica has applied the record. */
   private CompletableFuture<LogPosition> appendAndApply(SlotRecord rec) {
-    return deltaLog
-        .append(rec)
-        .thenComposeAsync(pos -> applied(pos.partition(), pos.offset()).thenApply(v -> pos), owner);
+    return appendAndApply(rec, null);
+  }
+
+  /** Like {@link #appendAndApply(SlotRecord)}; completes {@code onAck} (if any) at the ack. */
+  private CompletableFuture<LogPosition> appendAndApply(
+      SlotRecord rec, CompletableFuture<Void> onAck) {
+    CompletableFuture<LogPosition> append = deltaLog.append(rec);
+    if (onAck != null) {
+      append.thenRun(() -> onAck.complete(null));
+    }
+    return append.thenComposeAsync(
+        pos -> applied(pos.partition(), pos.offset()).thenApply(v -> pos), owner);
   }
 
   private CompletableFuture<Void> applied(int partition, long offset) {

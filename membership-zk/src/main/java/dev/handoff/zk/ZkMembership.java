@@ -644,6 +644,12 @@ public final class ZkMembership implements Membership {
                   }
                   announcesAwaitingRegistration.forEach(f -> f.complete(null));
                   announcesAwaitingRegistration.clear();
+                } else if (code == Code.NONODE) {
+                  // The registration is gone (session lost, or the znode deleted): this node
+                  // re-registers with desiredState, which completes the announcement then.
+                  if (done != null) {
+                    announcesAwaitingRegistration.add(done);
+                  }
                 } else {
                   var error = KeeperException.create(code, reg.path());
                   if (done != null) {
