@@ -1,7 +1,6 @@
 package dev.handoff.crdt;
 
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.Objects;
 
 /**
@@ -51,14 +50,7 @@ public record SessionView(
 
   @Override
   public String toString() {
-    String v;
-    if (value == null) {
-      v = "ended";
-    } else if (value.length <= 8) {
-      v = "0x" + HexFormat.of().formatHex(value);
-    } else {
-      v = value.length + "B";
-    }
+    String v = dev.handoff.spi.SlotState.describeValue(value);
     return session
         + "{owner="
         + owner

@@ -52,16 +52,20 @@ public record SlotState(
     return Long.hashCode(epoch) * 31 + Long.hashCode(seq) * 17 + Arrays.hashCode(value);
   }
 
+  /**
+   * A short, readable form of state bytes for {@code toString}s and shrunk property-test
+   * counterexamples: {@code ended} for null, hex up to 8 bytes, else the length.
+   */
+  public static String describeValue(byte[] value) {
+    if (value == null) {
+      return "ended";
+    }
+    return value.length <= 8 ? "0x" + HexFormat.of().formatHex(value) : value.length + "B";
+  }
+
   @Override
   public String toString() {
-    String v;
-    if (value == null) {
-      v = "ended";
-    } else if (value.length <= 8) {
-      v = "0x" + HexFormat.of().formatHex(value);
-    } else {
-      v = value.length + "B";
-    }
+    String v = describeValue(value);
     return "SlotState[e"
         + epoch
         + (claimOffset == SELF ? " claim@self" : " claim@" + claimOffset)
