@@ -37,8 +37,13 @@ final class StashScenario {
     try {
       node.start().join();
       log.start(entry -> {}).join();
+      // Keys are made once, outside the timed loops, for Handoff as for the producer.
+      String[] sessions = new String[keys];
+      for (int i = 0; i < keys; i++) {
+        sessions[i] = Bench.key("s", i);
+      }
       // Warm-up: the first stash of each session claims it; the timed ones are plain stashes.
-      Pipelined.run(keys, o.inFlight(), i -> node.stash(Bench.key("s", i), bench.value(i)))
+      Pipelined.run(keys, o.inFlight(), i -> node.stash(sessions[i], bench.value(i)))
           .requireNoFailures("claiming the stash sessions");
       PlainClients.Shape shape = PlainClients.shapeOf(bench, handoffTopic, profile);
       byte[][] plainKeys = new byte[keys][];
@@ -53,13 +58,14 @@ final class StashScenario {
               i -> PlainClients.send(producer, plainTopic, plainKeys[i], plainTemplate.clone()))
           .requireNoFailures("producer warm-up");
 
-      Pipelined.run(keys, o.inFlight(), i -> log.append(slot(i, i, bench.value(i))))
+      Pipelined.run(keys, o.inFlight(), i -> log.append(slot(sessions[i], i, bench.value(i))))
           .requireNoFailures("KafkaDeltaLog warm-up");
 
       double[] handoffRate = new double[reps];
       double[] appendRate = new double[reps];
       long[] appendLat = new long[reps * m];
       double[] plainRate = new double[reps];
+      double[] tailedRate = new double[reps];
       long[] handoffLat = new long[reps * m];
       long[] plainLat = new long[reps * m];
       for (int r = 0; r < reps; r++) {
@@ -68,9 +74,7 @@ final class StashScenario {
             Pipelined.run(
                     m,
                     o.inFlight(),
-                    i ->
-                        node.stash(
-                            Bench.key("s", i % keys), bench.value((long) (round + 1) * m + i)))
+                    i -> node.stash(sessions[i % keys], bench.value((long) (round + 1) * m + i)))
                 .requireNoFailures("stash");
         Pipelined p =
             Pipelined.run(
@@ -87,10 +91,22 @@ final class StashScenario {
                     i ->
                         log.append(
                             slot(
-                                i % keys,
+                                sessions[i % keys],
                                 (long) (round + 1) * m + i,
                                 bench.value((long) (round + 1) * m + i))))
                 .requireNoFailures("KafkaDeltaLog.append");
+        Pipelined t;
+        try (var tail = new Tail(bench, plainTopic, profile)) {
+          t =
+              Pipelined.run(
+                      m,
+                      o.inFlight(),
+                      i ->
+                          PlainClients.send(
+                              producer, plainTopic, plainKeys[i % keys], plainTemplate.clone()))
+                  .requireNoFailures("plain producer with a tailing consumer");
+        }
+        tailedRate[r] = t.perSecond();
         appendRate[r] = a.perSecond();
         System.arraycopy(a.latencies(), 0, appendLat, r * m, m);
         handoffRate[r] = h.perSecond();
@@ -99,12 +115,14 @@ final class StashScenario {
         System.arraycopy(p.latencies(), 0, plainLat, r * m, m);
         System.out.printf(
             Locale.ROOT,
-            "stash [%s] rep %d: Handoff %,.0f/s, KafkaDeltaLog.append %,.0f/s, producer %,.0f/s%n",
+            "stash [%s] rep %d: Handoff %,.0f/s, KafkaDeltaLog.append %,.0f/s, producer %,.0f/s,"
+                + " producer with a tailing consumer %,.0f/s%n",
             profile.id(),
             r + 1,
             h.perSecond(),
             a.perSecond(),
-            p.perSecond());
+            p.perSecond(),
+            t.perSecond());
       }
       var hs = new Samples(handoffLat, handoffLat.length);
       var ps = new Samples(plainLat, plainLat.length);
@@ -169,13 +187,38 @@ final class StashScenario {
               as.p50() / ps.p50(),
               "",
               null));
+      double tr = Samples.median(tailedRate);
+      rep.add(
+          Figure.versus(
+              SCENARIO,
+              "breakdown: plain KafkaProducer while a bare consumer tails its topic, records/s"
+                  + tag,
+              tr,
+              "plain KafkaProducer",
+              pr,
+              tr / pr,
+              "",
+              null));
+      rep.add(
+          Figure.versus(
+              SCENARIO,
+              "stashes/s against the producer with a tailing consumer (a node always reads its"
+                  + " own topic)"
+                  + tag,
+              hr,
+              "plain KafkaProducer + bare consumer tailing",
+              tr,
+              hr / tr,
+              "",
+              null));
       rep.note(
           String.format(
               Locale.ROOT,
               "Stash%s: %,d timed stashes per run over %,d owned sessions, %d runs alternating with"
                   + " the producer; producer records %d B key + %d B value, the average sizes of"
-                  + " Handoff's own records in its topic. A stash completes only after the broker"
-                  + " acknowledged it AND the node's own reader applied it (read-your-writes).",
+                  + " Handoff's own records in its topic. A stash completes at the broker's"
+                  + " acknowledgement; the node's reader also reads every record back and applies"
+                  + " it, which the tailing-consumer row prices without Handoff.",
               tag,
               m,
               keys,
@@ -190,9 +233,9 @@ final class StashScenario {
   }
 
   /** A record as a node's stash writes it: one writer owning the session since epoch 1. */
-  private static SlotRecord slot(int session, long seq, byte[] value) {
+  private static SlotRecord slot(String session, long seq, byte[] value) {
     return new SlotRecord(
-        Bench.key("s", session),
+        session,
         "appender#1",
         new SlotState(
             1, SlotState.SELF, seq + 1, Hlc.of(System.currentTimeMillis(), 0), value, false));

@@ -1,16 +1,11 @@
 package dev.handoff.kafka;
 
 import dev.handoff.spi.SlotState;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.message.SchemaStore;
 
 /**
@@ -50,29 +45,55 @@ final class WireFormat {
   }
 
   static byte[] encode(SlotState state) {
-    int valueLength = state.value() == null ? 0 : state.value().length;
-    var out = new ByteArrayOutputStream(SingleObject.HEADER_BYTES + 48 + valueLength);
-    byte[] header = new byte[SingleObject.HEADER_BYTES];
-    SingleObject.writeHeader(header, V1_FINGERPRINT);
-    out.writeBytes(header);
-    BinaryEncoder enc = EncoderFactory.get().directBinaryEncoder(out, null);
-    try {
-      enc.writeLong(state.epoch());
-      enc.writeLong(state.claimOffset());
-      enc.writeLong(state.seq());
-      enc.writeLong(state.hlc());
-      if (state.value() == null) {
-        enc.writeIndex(0);
-      } else {
-        enc.writeIndex(1);
-        enc.writeBytes(state.value());
-      }
-      enc.writeBoolean(state.ended());
-      enc.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    // Avro binary by hand, into one array of the exact size: zig-zag varints for the longs, the
+    // union branch as a varint, bytes as a length then the raw bytes, the boolean as one byte.
+    byte[] value = state.value();
+    int size =
+        SingleObject.HEADER_BYTES
+            + varLongSize(state.epoch())
+            + varLongSize(state.claimOffset())
+            + varLongSize(state.seq())
+            + varLongSize(state.hlc())
+            + 1
+            + (value == null ? 0 : varLongSize(value.length) + value.length)
+            + 1;
+    byte[] out = new byte[size];
+    SingleObject.writeHeader(out, V1_FINGERPRINT);
+    int at = SingleObject.HEADER_BYTES;
+    at = writeVarLong(out, at, state.epoch());
+    at = writeVarLong(out, at, state.claimOffset());
+    at = writeVarLong(out, at, state.seq());
+    at = writeVarLong(out, at, state.hlc());
+    if (value == null) {
+      out[at++] = 0; // union branch 0: null
+    } else {
+      out[at++] = 2; // union branch 1 (zig-zag): bytes
+      at = writeVarLong(out, at, value.length);
+      System.arraycopy(value, 0, out, at, value.length);
+      at += value.length;
     }
-    return out.toByteArray();
+    out[at] = (byte) (state.ended() ? 1 : 0);
+    return out;
+  }
+
+  private static int varLongSize(long v) {
+    long z = (v << 1) ^ (v >> 63);
+    int n = 1;
+    while ((z & ~0x7FL) != 0) {
+      z >>>= 7;
+      n++;
+    }
+    return n;
+  }
+
+  private static int writeVarLong(byte[] out, int at, long v) {
+    long z = (v << 1) ^ (v >> 63);
+    while ((z & ~0x7FL) != 0) {
+      out[at++] = (byte) ((z & 0x7F) | 0x80);
+      z >>>= 7;
+    }
+    out[at++] = (byte) z;
+    return at;
   }
 
   /**

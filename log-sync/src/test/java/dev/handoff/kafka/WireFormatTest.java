@@ -58,6 +58,51 @@ class WireFormatTest {
   }
 
   @Test
+  void matchesAvrosEncoderForExtremeAndRandomStates() {
+    var avro = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), WireFormat.SLOT_STATE_V1);
+    // Varint lengths change at 2^6, 2^13, ...; zig-zag maps negatives too: cover both.
+    long[] edges = {1, 63, 64, 65, 8191, 8192, 1L << 20, Long.MAX_VALUE};
+    long[] anyEdges = {0, -1, 63, 64, -64, -65, 8192, Long.MAX_VALUE, Long.MIN_VALUE};
+    var random = new Random(42);
+    for (int i = 0; i < 5_000; i++) {
+      long epoch = random.nextBoolean() ? edges[random.nextInt(edges.length)] : 1 + pos(random);
+      long claim = random.nextBoolean() ? edges[random.nextInt(edges.length)] - 2 : pos(random) - 1;
+      long seq = random.nextBoolean() ? anyEdges[random.nextInt(anyEdges.length)] : any(random);
+      long hlc = random.nextBoolean() ? anyEdges[random.nextInt(anyEdges.length)] : any(random);
+      boolean ended = random.nextInt(4) == 0;
+      byte[] value = null;
+      if (!ended) {
+        value = new byte[random.nextInt(4) == 0 ? random.nextInt(20_000) : random.nextInt(200)];
+        random.nextBytes(value);
+      }
+      var state = new SlotState(epoch, claim, seq, hlc, value, ended);
+      GenericRecord r = new GenericData.Record(WireFormat.SLOT_STATE_V1);
+      r.put("epoch", epoch);
+      r.put("claimOffset", claim);
+      r.put("seq", seq);
+      r.put("hlc", hlc);
+      r.put("value", value == null ? null : ByteBuffer.wrap(value));
+      r.put("ended", ended);
+      byte[] expected;
+      try {
+        expected = avro.encode(r).array();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      assertThat(WireFormat.encode(state)).as("state %s", state).isEqualTo(expected);
+    }
+  }
+
+  /** A non-negative long of random magnitude (so every varint length occurs). */
+  private static long pos(Random random) {
+    return (random.nextLong() >>> 1) >>> random.nextInt(63);
+  }
+
+  private static long any(Random random) {
+    return random.nextLong() >> random.nextInt(64);
+  }
+
+  @Test
   void aLaterWireVersionIsReadThroughItsPublishedSchema() throws Exception {
     Schema v2 =
         new Schema.Parser()
