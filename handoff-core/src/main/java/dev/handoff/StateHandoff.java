@@ -154,10 +154,10 @@ public final class StateHandoff<T> implements AutoCloseable {
   // ------------------------------------------------------------------ lifecycle
 
   /**
-   * Joins the membership (as STARTING), replays the log to the end offsets it reads at start, then
-   * announces RUNNING. The future completes when this node is ready to serve; it completes
-   * exceptionally if the membership or the log cannot be started (the message says why). Calling it
-   * again returns the same future.
+   * Joins the membership (as STARTING) while it replays the log to the end offsets it reads at
+   * start, then announces RUNNING. The future completes when this node is ready to serve; it
+   * completes exceptionally if the membership or the log cannot be started (the message says why).
+   * Calling it again returns the same future.
    */
   public synchronized CompletableFuture<StateHandoff<T>> start() {
     if (started != null) {
@@ -168,17 +168,35 @@ public final class StateHandoff<T> implements AutoCloseable {
     }
     phase = Phase.STARTING;
     long t0 = System.nanoTime();
-    started =
+    // Joining the membership and replaying the log do not depend on each other: run them at once,
+    // so a node is ready after the longer of the two, not their sum. Either failing fails start.
+    CompletableFuture<Member> joined =
         membership
             .start()
-            .thenCompose(
+            .thenApply(
                 me -> {
                   self = me;
                   membershipSubscription = membership.subscribe(this::onMemberEvent);
-                  log.info("{} joined the cluster; replaying the log", me.writerId());
-                  return deltaLog.start(this::onEntry);
-                })
-            .thenComposeAsync(v -> onOwner(this::afterReplay), owner)
+                  log.info("{} joined the cluster", me.writerId());
+                  return me;
+                });
+    CompletableFuture<Void> replayed = deltaLog.start(this::onEntry);
+    var both = new CompletableFuture<Void>();
+    joined.whenComplete(
+        (v, e) -> {
+          if (e != null) {
+            both.completeExceptionally(e);
+          }
+        });
+    replayed.whenComplete(
+        (v, e) -> {
+          if (e != null) {
+            both.completeExceptionally(e);
+          }
+        });
+    CompletableFuture.allOf(joined, replayed).thenRun(() -> both.complete(null));
+    started =
+        both.thenComposeAsync(v -> onOwner(this::afterReplay), owner)
             .thenCompose(v -> membership.announce(MemberState.RUNNING))
             .thenApply(
                 v -> {

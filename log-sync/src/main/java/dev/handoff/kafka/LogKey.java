@@ -56,16 +56,22 @@ sealed interface LogKey {
    * @throws UndecodableRecordException if the bytes are not a key this version understands
    */
   static LogKey decode(byte[] key) {
-    if (key == null || key.length == 0) {
+    return key == null ? decode(null, 0, 0) : decode(key, 0, key.length);
+  }
+
+  /** Like {@link #decode(byte[])}, of the {@code length} bytes at {@code offset}. */
+  static LogKey decode(byte[] key, int offset, int length) {
+    if (key == null || length == 0) {
       throw new UndecodableRecordException("record has no key");
     }
-    switch (key[0]) {
+    int end = offset + length;
+    switch (key[offset]) {
       case SLOT -> {
         int len = 0;
         int shift = 0;
-        int i = 1;
+        int i = offset + 1;
         while (true) {
-          if (i >= key.length || shift > 28) {
+          if (i >= end || shift > 28) {
             throw new UndecodableRecordException("slot key has a bad session length");
           }
           byte b = key[i++];
@@ -75,21 +81,21 @@ sealed interface LogKey {
           }
           shift += 7;
         }
-        if (len <= 0 || len > key.length - i - 1) {
+        if (len <= 0 || len > end - i - 1) {
           throw new UndecodableRecordException(
               "slot key is truncated or empty (session length " + len + ")");
         }
-        return new Slot(utf8(key, i, len), utf8(key, i + len, key.length - i - len));
+        return new Slot(utf8(key, i, len), utf8(key, i + len, end - i - len));
       }
       case SCHEMA -> {
-        if (key.length != 9) {
+        if (length != 9) {
           throw new UndecodableRecordException("writer-schema key must be 9 bytes");
         }
-        return new WriterSchema(ByteBuffer.wrap(key, 1, 8).getLong());
+        return new WriterSchema(ByteBuffer.wrap(key, offset + 1, 8).getLong());
       }
       default ->
           throw new UndecodableRecordException(
-              String.format("unknown key type 0x%02x (written by a newer version?)", key[0]));
+              String.format("unknown key type 0x%02x (written by a newer version?)", key[offset]));
     }
   }
 

@@ -2,6 +2,7 @@ package dev.handoff.kafka;
 
 import dev.handoff.spi.LogEntry;
 import dev.handoff.spi.SlotRecord;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -64,7 +65,7 @@ final class LogReader {
   private volatile long[] positions;
 
   private volatile Admin admin;
-  private volatile KafkaConsumer<byte[], byte[]> consumer;
+  private volatile KafkaConsumer<ByteBuffer, ByteBuffer> consumer;
 
   private List<TopicPartition> partitions;
   private long[] beginning;
@@ -85,7 +86,7 @@ final class LogReader {
     if (a != null) {
       a.close(Duration.ZERO);
     }
-    KafkaConsumer<byte[], byte[]> c = consumer;
+    KafkaConsumer<ByteBuffer, ByteBuffer> c = consumer;
     if (c != null) {
       c.wakeup();
     }
@@ -144,17 +145,10 @@ final class LogReader {
       } finally {
         admin = null;
       }
-      // From here the log owns (and closes) the admin client and the producer.
+      // From here the log owns (and closes) the admin client and the producer. The writer schemas
+      // are published while the replay runs (other writers' schemas precede their data in the
+      // topic; ours only have to precede our own writes): ready waits for both.
       CompletableFuture<Void> published = log.topicReady(layout, producer, a);
-      while (true) {
-        checkStopping();
-        try {
-          published.get(100, TimeUnit.MILLISECONDS);
-          break;
-        } catch (TimeoutException e) {
-          // keep waiting: the producer bounds every send by its delivery.timeout.ms
-        }
-      }
       consumer =
           new KafkaConsumer<>(
               ClientConfigs.consumer(
@@ -166,7 +160,7 @@ final class LogReader {
       for (int p = 0; p < layout.partitions(); p++) {
         partitions.add(new TopicPartition(topic, p));
       }
-      replayAndFollow();
+      replayAndFollow(published);
     } catch (Stopping e) {
       // closing
     } catch (InterruptedException e) {
@@ -179,7 +173,7 @@ final class LogReader {
         log.readerFailed(t instanceof ExecutionException ? t.getCause() : t);
       }
     } finally {
-      KafkaConsumer<byte[], byte[]> c = consumer;
+      KafkaConsumer<ByteBuffer, ByteBuffer> c = consumer;
       consumer = null;
       if (c != null) {
         try {
@@ -191,8 +185,9 @@ final class LogReader {
     }
   }
 
-  private void replayAndFollow() {
-    KafkaConsumer<byte[], byte[]> c = consumer;
+  private void replayAndFollow(CompletableFuture<Void> published)
+      throws InterruptedException, ExecutionException {
+    KafkaConsumer<ByteBuffer, ByteBuffer> c = consumer;
     c.assign(partitions);
     c.seekToBeginning(partitions);
     beginning = toArray(retrying(() -> c.beginningOffsets(partitions, settings.requestTimeout())));
@@ -216,12 +211,13 @@ final class LogReader {
       checkStopping();
       try {
         if (!ready && reached(positions, startEnd)) {
+          awaitPublished(published);
           ready = true;
           report(true);
           log.markReady();
         }
-        ConsumerRecords<byte[], byte[]> records = c.poll(POLL_TIMEOUT);
-        for (ConsumerRecord<byte[], byte[]> r : records) {
+        ConsumerRecords<ByteBuffer, ByteBuffer> records = c.poll(POLL_TIMEOUT);
+        for (ConsumerRecord<ByteBuffer, ByteBuffer> r : records) {
           handle(r);
         }
         publishPositions();
@@ -253,25 +249,60 @@ final class LogReader {
     }
   }
 
-  private void handle(ConsumerRecord<byte[], byte[]> r) {
+  private void awaitPublished(CompletableFuture<Void> published)
+      throws InterruptedException, ExecutionException {
+    while (true) {
+      checkStopping();
+      try {
+        published.get(100, TimeUnit.MILLISECONDS);
+        return;
+      } catch (TimeoutException e) {
+        // keep waiting: the producer bounds every send by its delivery.timeout.ms
+      }
+    }
+  }
+
+  private void handle(ConsumerRecord<ByteBuffer, ByteBuffer> r) {
     log.recordsRead.incrementAndGet();
     log.bytesRead.addAndGet(
         Math.max(0, r.serializedKeySize()) + Math.max(0, r.serializedValueSize()));
     try {
-      LogKey key = LogKey.decode(r.key());
+      ByteBuffer k = heap(r.key());
+      ByteBuffer v = heap(r.value());
+      LogKey key =
+          k == null
+              ? LogKey.decode(null)
+              : LogKey.decode(k.array(), k.arrayOffset() + k.position(), k.remaining());
       if (key instanceof LogKey.Slot slot) {
         var record =
             new SlotRecord(
                 slot.session(),
                 slot.writer(),
-                r.value() == null ? null : log.wire.decode(r.value()));
+                v == null
+                    ? null
+                    : log.wire.decode(v.array(), v.arrayOffset() + v.position(), v.remaining()));
         deliver(new LogEntry(record, r.partition(), r.offset()));
-      } else if (key instanceof LogKey.WriterSchema ws && r.value() != null) {
-        log.writerSchemas.add(WriterSchemas.decodeValue(ws.fingerprint(), r.value()));
+      } else if (key instanceof LogKey.WriterSchema ws
+          && v != null
+          && log.writerSchemas.findByFingerprint(ws.fingerprint()) == null) {
+        // Every node start republishes its schemas to every partition: parse each one once.
+        byte[] bytes = new byte[v.remaining()];
+        v.duplicate().get(bytes);
+        log.writerSchemas.add(WriterSchemas.decodeValue(ws.fingerprint(), bytes));
       }
     } catch (UndecodableRecordException | IllegalArgumentException e) {
       skip(r.partition(), r.offset(), e.getMessage());
     }
+  }
+
+  /** The buffer itself if it is backed by an array (fetched data is), else a heap copy. */
+  private static ByteBuffer heap(ByteBuffer b) {
+    if (b == null || b.hasArray()) {
+      return b;
+    }
+    ByteBuffer copy = ByteBuffer.allocate(b.remaining());
+    copy.put(b.duplicate()).flip();
+    return copy;
   }
 
   private void deliver(LogEntry entry) {
@@ -299,7 +330,7 @@ final class LogReader {
   }
 
   private void publishPositions() {
-    KafkaConsumer<byte[], byte[]> c = consumer;
+    KafkaConsumer<ByteBuffer, ByteBuffer> c = consumer;
     long[] now = new long[partitions.size()];
     for (int p = 0; p < now.length; p++) {
       now[p] = c.position(partitions.get(p), settings.requestTimeout());

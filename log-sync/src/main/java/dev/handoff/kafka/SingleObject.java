@@ -42,19 +42,24 @@ final class SingleObject {
    * @throws UndecodableRecordException if the bytes are too short or do not start with the magic
    */
   static long readFingerprint(byte[] bytes) {
-    if (bytes.length < HEADER_BYTES) {
+    return readFingerprint(bytes, 0, bytes.length);
+  }
+
+  /** Like {@link #readFingerprint(byte[])}, of the {@code length} bytes at {@code offset}. */
+  static long readFingerprint(byte[] bytes, int offset, int length) {
+    if (length < HEADER_BYTES) {
       throw new UndecodableRecordException(
-          "single-object encoding needs at least 10 bytes, got " + bytes.length);
+          "single-object encoding needs at least 10 bytes, got " + length);
     }
-    if (bytes[0] != MAGIC_0 || bytes[1] != MAGIC_1) {
+    if (bytes[offset] != MAGIC_0 || bytes[offset + 1] != MAGIC_1) {
       throw new UndecodableRecordException(
           String.format(
               "not Avro single-object encoding (magic 0x%02x%02x, expected 0xc301)",
-              bytes[0], bytes[1]));
+              bytes[offset], bytes[offset + 1]));
     }
     long fp = 0;
     for (int i = 7; i >= 0; i--) {
-      fp = (fp << 8) | (bytes[2 + i] & 0xFF);
+      fp = (fp << 8) | (bytes[offset + 2 + i] & 0xFF);
     }
     return fp;
   }

@@ -103,12 +103,17 @@ final class WireFormat {
    *     schema, or describes an impossible state
    */
   SlotState decode(byte[] bytes) {
-    long fp = SingleObject.readFingerprint(bytes);
+    return decode(bytes, 0, bytes.length);
+  }
+
+  /** Like {@link #decode(byte[])}, of the {@code length} bytes at {@code offset}. */
+  SlotState decode(byte[] bytes, int offset, int length) {
+    long fp = SingleObject.readFingerprint(bytes, offset, length);
     try {
       if (fp == V1_FINGERPRINT) {
-        return decodeV1(bytes);
+        return decodeV1(bytes, offset, offset + length);
       }
-      GenericRecord r = evolved.read(bytes);
+      GenericRecord r = evolved.read(Arrays.copyOfRange(bytes, offset, offset + length));
       ByteBuffer v = (ByteBuffer) r.get("value");
       return new SlotState(
           (Long) r.get("epoch"),
@@ -123,8 +128,8 @@ final class WireFormat {
   }
 
   /** Reads the Avro binary body of version 1 straight from the array: no copies but the value. */
-  private static SlotState decodeV1(byte[] bytes) {
-    var in = new Cursor(bytes, SingleObject.HEADER_BYTES);
+  private static SlotState decodeV1(byte[] bytes, int start, int end) {
+    var in = new Cursor(bytes, start + SingleObject.HEADER_BYTES, end);
     long epoch = in.readLong();
     long claimOffset = in.readLong();
     long seq = in.readLong();
@@ -135,7 +140,7 @@ final class WireFormat {
       value = null;
     } else if (index == 1) {
       long length = in.readLong();
-      if (length < 0 || length > bytes.length - in.pos) {
+      if (length < 0 || length > end - in.pos) {
         throw new UndecodableRecordException(
             "truncated or corrupt version-1 slot state: value length " + length);
       }
@@ -144,14 +149,14 @@ final class WireFormat {
     } else {
       throw new UndecodableRecordException("bad union index " + index + " for 'value'");
     }
-    if (in.pos >= bytes.length) {
+    if (in.pos >= end) {
       throw new UndecodableRecordException("truncated version-1 slot state: no 'ended'");
     }
     byte endedByte = bytes[in.pos++];
     if (endedByte != 0 && endedByte != 1) {
       throw new UndecodableRecordException("bad boolean " + endedByte + " for 'ended'");
     }
-    if (in.pos != bytes.length) {
+    if (in.pos != end) {
       throw new UndecodableRecordException("trailing bytes after a version-1 slot state");
     }
     return new SlotState(epoch, claimOffset, seq, hlc, value, endedByte == 1);
@@ -160,17 +165,19 @@ final class WireFormat {
   /** Avro zig-zag varints read from a byte array, with overrun checks. */
   private static final class Cursor {
     private final byte[] bytes;
+    private final int end;
     private int pos;
 
-    Cursor(byte[] bytes, int pos) {
+    Cursor(byte[] bytes, int pos, int end) {
       this.bytes = bytes;
       this.pos = pos;
+      this.end = end;
     }
 
     long readLong() {
       long raw = 0;
       for (int shift = 0; shift < 70; shift += 7) {
-        if (pos >= bytes.length) {
+        if (pos >= end) {
           throw new UndecodableRecordException("truncated version-1 slot state");
         }
         byte b = bytes[pos++];
