@@ -109,7 +109,8 @@ public final class StateHandoff<T> implements AutoCloseable {
   private final List<Consumer<MemberEvent>> memberListeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<SessionChange<T>>> changeListeners = new CopyOnWriteArrayList<>();
   private final AtomicLong appliedRecords = new AtomicLong();
-  private final java.util.concurrent.ConcurrentLinkedQueue<LogEntry> inbox =
+  // Records for the owner thread: LogEntry from the log's reader, OwnWrite at this node's acks.
+  private final java.util.concurrent.ConcurrentLinkedQueue<Object> inbox =
       new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final java.util.concurrent.atomic.AtomicBoolean draining =
       new java.util.concurrent.atomic.AtomicBoolean();
@@ -590,8 +591,13 @@ public final class StateHandoff<T> implements AutoCloseable {
       throw fenced(e);
     }
     boolean claim = rec.state().claimOffset() == SlotState.SELF;
-    // A claim is done only once decided; a plain stash is durable at the acknowledgement.
-    return appendAndApply(rec, claim ? null : acked)
+    if (!claim) {
+      // A plain stash is durable at the acknowledgement, and applied here at once: the join does
+      // not depend on order, and the read-back of the same record is then a no-op.
+      return appendAndApplyAtAck(rec, acked).thenApply(pos -> null);
+    }
+    // A claim is done only once decided, after everything up to it was read.
+    return appendAndApply(rec)
         .thenCompose(
             pos -> {
               if (!claim) {
@@ -688,21 +694,36 @@ public final class StateHandoff<T> implements AutoCloseable {
             });
   }
 
-  /** Appends, then completes (on the owner thread) once this replica has applied the record. */
+  /** Appends, then completes (on the owner thread) once the reader has applied the record. */
   private CompletableFuture<LogPosition> appendAndApply(SlotRecord rec) {
-    return appendAndApply(rec, null);
+    return deltaLog
+        .append(rec)
+        .thenComposeAsync(pos -> applied(pos.partition(), pos.offset()).thenApply(v -> pos), owner);
   }
 
-  /** Like {@link #appendAndApply(SlotRecord)}; completes {@code onAck} (if any) at the ack. */
-  private CompletableFuture<LogPosition> appendAndApply(
+  /**
+   * Appends; at the ack completes {@code onAck} and hands the record, at its position, to the owner
+   * thread, which applies it without waiting for the reader; the result completes there.
+   */
+  private CompletableFuture<LogPosition> appendAndApplyAtAck(
       SlotRecord rec, CompletableFuture<Void> onAck) {
-    CompletableFuture<LogPosition> append = deltaLog.append(rec);
-    if (onAck != null) {
-      append.thenRun(() -> onAck.complete(null));
-    }
-    return append.thenComposeAsync(
-        pos -> applied(pos.partition(), pos.offset()).thenApply(v -> pos), owner);
+    var done = new CompletableFuture<LogPosition>();
+    deltaLog
+        .append(rec)
+        .whenComplete(
+            (pos, e) -> {
+              if (e != null) {
+                done.completeExceptionally(e);
+                return;
+              }
+              toOwner(new OwnWrite(new LogEntry(rec, pos.partition(), pos.offset()), done));
+              onAck.complete(null);
+            });
+    return done;
   }
+
+  /** A record this node wrote, acknowledged at {@code entry}'s position. */
+  private record OwnWrite(LogEntry entry, CompletableFuture<LogPosition> done) {}
 
   private CompletableFuture<Void> applied(int partition, long offset) {
     Long done = applied.get(partition);
@@ -769,7 +790,11 @@ public final class StateHandoff<T> implements AutoCloseable {
 
   /** The log's sink: called on the log's reader thread; hands the record to the owner thread. */
   private void onEntry(LogEntry entry) {
-    inbox.add(entry);
+    toOwner(entry);
+  }
+
+  private void toOwner(Object item) {
+    inbox.add(item);
     // One owner task drains everything queued so far (not one task per record). Any record
     // queued before a later owner task is applied before that task runs: either a drain was
     // already scheduled ahead of it, or this call schedules one.
@@ -784,26 +809,42 @@ public final class StateHandoff<T> implements AutoCloseable {
 
   private void drainInbox() {
     draining.set(false);
-    LogEntry e;
-    while ((e = inbox.poll()) != null) {
-      apply(e);
+    Object item;
+    while ((item = inbox.poll()) != null) {
+      if (item instanceof OwnWrite w) {
+        apply(w.entry(), false);
+        w.done().complete(new LogPosition(w.entry().partition(), w.entry().offset()));
+      } else {
+        apply((LogEntry) item, true);
+      }
     }
   }
 
-  private void apply(LogEntry entry) {
+  /**
+   * Applies a record to the replica. {@code fromLog}: the reader delivered it, so every record
+   * before it in its partition has been applied too (barriers and claim decisions wait on that);
+   * otherwise it is this node's own acknowledged write, applied ahead of the reader.
+   */
+  private void apply(LogEntry entry, boolean fromLog) {
     String key = entry.record().session();
     SessionView before = views.get(key);
-    replica.apply(entry);
+    boolean changed = replica.apply(entry);
+    SessionView after = before;
+    if (changed) {
+      after = replica.read(key).orElse(null);
+      if (after == null) {
+        views.remove(key);
+      } else {
+        views.put(key, after);
+      }
+      if (replica.needsTidying(key)) {
+        untidy.add(key);
+      }
+    }
+    if (!fromLog) {
+      return;
+    }
     appliedRecords.incrementAndGet();
-    SessionView after = replica.read(key).orElse(null);
-    if (after == null) {
-      views.remove(key);
-    } else {
-      views.put(key, after);
-    }
-    if (replica.needsTidying(key)) {
-      untidy.add(key);
-    }
     applied.merge(entry.partition(), entry.offset(), Math::max);
     TreeMap<Long, List<CompletableFuture<Void>>> w = waiters.get(entry.partition());
     if (w != null) {

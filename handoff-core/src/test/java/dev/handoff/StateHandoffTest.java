@@ -366,4 +366,89 @@ class StateHandoffTest {
   private InMemoryMembership membershipOf(StateHandoff<String> n) {
     return memberships.get(n);
   }
+
+  @Test
+  void aStashIsAppliedOnItsNodeAtTheAckWithoutWaitingForTheReader() {
+    // The reader's deliveries pass through a gate the test can close.
+    var gate = new java.util.concurrent.atomic.AtomicBoolean(true);
+    var held = new java.util.concurrent.LinkedBlockingQueue<dev.handoff.spi.LogEntry>();
+    var sinkRef =
+        new java.util.concurrent.atomic.AtomicReference<
+            java.util.function.Consumer<dev.handoff.spi.LogEntry>>();
+    dev.handoff.spi.DeltaLog inner = topic.open();
+    dev.handoff.spi.DeltaLog gated =
+        new dev.handoff.spi.DeltaLog() {
+          @Override
+          public CompletableFuture<Void> start(
+              java.util.function.Consumer<dev.handoff.spi.LogEntry> sink) {
+            sinkRef.set(sink);
+            return inner.start(
+                e -> {
+                  synchronized (held) {
+                    if (gate.get() && held.isEmpty()) {
+                      sink.accept(e);
+                    } else {
+                      held.add(e);
+                    }
+                  }
+                });
+          }
+
+          @Override
+          public CompletableFuture<dev.handoff.spi.LogPosition> append(SlotRecord record) {
+            return inner.append(record);
+          }
+
+          @Override
+          public CompletableFuture<Void> barrier() {
+            return inner.barrier();
+          }
+
+          @Override
+          public int maxStateBytes() {
+            return inner.maxStateBytes();
+          }
+
+          @Override
+          public long skippedRecords() {
+            return inner.skippedRecords();
+          }
+
+          @Override
+          public void close() {
+            inner.close();
+          }
+        };
+    StateHandoff<String> a =
+        StateHandoff.<String>builder()
+            .deltaLog(gated)
+            .membership(cluster.member("gated"))
+            .codec(UTF8)
+            .name("gated")
+            .operationTimeout(Duration.ofSeconds(10))
+            .build();
+    nodes.add(a);
+    a.start().join();
+    get(a.stash("k", "v1")); // the first stash is a claim: decided after the reader read it
+    long appliedBefore = a.stats().appliedRecords();
+
+    gate.set(false); // the reader's deliveries stop here
+    get(a.stash("k", "v2"));
+    // The next stash of the same session does not wait for the reader either.
+    get(a.stash("k", "v3"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> a.peek("k").equals(Optional.of("v3")));
+    assertThat(a.stats().appliedRecords()).isEqualTo(appliedBefore);
+
+    synchronized (held) {
+      gate.set(true);
+      held.forEach(sinkRef.get());
+      held.clear();
+    }
+    // Reading the same records back changes nothing, and the reader catches up.
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> a.stats().appliedRecords() == appliedBefore + 2);
+    assertThat(get(a.read("k"))).contains("v3");
+    assertThat(a.ownedKeys()).containsExactly("k");
+  }
 }
