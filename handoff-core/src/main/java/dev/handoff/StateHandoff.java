@@ -597,14 +597,7 @@ public final class StateHandoff<T> implements AutoCloseable {
       return appendAndApplyAtAck(rec, acked).thenApply(pos -> null);
     }
     // A claim is done only once decided, after everything up to it was read.
-    return appendAndApply(rec)
-        .thenCompose(
-            pos -> {
-              if (!claim) {
-                return CompletableFuture.completedFuture(null);
-              }
-              return decide(key, me, pos).thenApply(v -> null);
-            });
+    return appendAndApply(rec).thenCompose(pos -> decide(key, me, pos).thenApply(v -> null));
   }
 
   private CompletableFuture<Optional<byte[]>> doPickup(String key) {
