@@ -390,7 +390,7 @@ public final class StateHandoff<T> implements AutoCloseable {
                   + " bytes; nothing was sent"));
     }
     // The caller's future completes at the acknowledgement; the session's queue of operations
-    // moves on only once this node has also applied the record (the replica needs that).
+    // moves on once this node has applied the record, which it does right after the ack.
     var acked = new CompletableFuture<Void>();
     onKey(key, () -> doStash(key, bytes, acked))
         .whenComplete(

@@ -171,7 +171,7 @@ final class LatencyScenario {
         String.format(
             Locale.ROOT,
             "Latency%s: %d sequential samples after %d warm-up ones, one session per sample. A stash"
-                + " completes after A's own reader applied it, so B may see it before A's ack"
+                + " completes at the ack's callback, so B may see it before A's caller does"
                 + " (%d of %d samples, counted as negative). read() and pickup() rows: %d"
                 + " sequential calls each. Handoff medians: ack %.2f ms, call → visible %.2f ms.",
             tag,

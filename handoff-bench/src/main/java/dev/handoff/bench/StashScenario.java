@@ -170,7 +170,8 @@ final class StashScenario {
       rep.add(
           Figure.versus(
               SCENARIO,
-              "breakdown: KafkaDeltaLog.append alone (no read-back), records/s" + tag,
+              "breakdown: KafkaDeltaLog.append alone (its reader following the topic), records/s"
+                  + tag,
               ar,
               "plain KafkaProducer",
               pr,
