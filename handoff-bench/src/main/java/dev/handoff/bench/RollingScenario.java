@@ -47,6 +47,18 @@ final class RollingScenario {
                 bench.env.zookeeperConnect(),
                 "--partitions",
                 Integer.toString(o.partitions()),
+                // Only crash detection waits for it (a SIGTERMed node leaves at once), but on a
+                // loaded machine the demo's 3 s let ZooKeeper expire busy nodes, which then lose
+                // their sessions to fencing; the bench's other nodes use 30 s too.
+                "--session-timeout-ms",
+                "30000",
+                // The demo stashes every session once a second: 10,000 stashes/s of ~1 KiB at
+                // 10k sessions, more than this 2-core machine sustains next to the game ticks, the
+                // broker and the replacements' replay. Periodic stashes are background load for a
+                // SIGTERM roll (the final stash is what the successor resumes from), so they are
+                // capped at 2,000/s across the cluster: every max(1 s, sessions / 2,000 s).
+                "--stash-interval-ms",
+                Integer.toString(stashIntervalMillis(o.rollingSessions())),
                 "--warmup-ms",
                 smoke ? "1000" : "3000",
                 "--settle-ms",
@@ -122,6 +134,11 @@ final class RollingScenario {
               + ")\n"
               + r.table());
     }
+  }
+
+  /** The periodic stash interval: at most 2,000 periodic stashes per second in the cluster. */
+  static int stashIntervalMillis(int sessions) {
+    return Math.max(1000, sessions / 2);
   }
 
   private static Figure zero(String measure, int count) {
