@@ -99,14 +99,17 @@ final class RollingScenario {
             SCENARIO,
             "breakdown: final stash acknowledged → first tick on the successor, p99 ms",
             r.pauseAfterDurable().p99()));
-    double[] handoffs = r.rolls().stream().mapToDouble(x -> x.handoffMillis() / 1000.0).toArray();
-    if (handoffs.length > 0) {
-      rep.add(
-          Figure.plain(
-              SCENARIO,
-              "one node: SIGTERM → its last session resumed on the successor, median s",
-              Samples.median(handoffs)));
-    }
+    // One node's handover, median over the replaced nodes (each a timeline of its own).
+    perNode(rep, r, "SIGTERM → its game timer stopped", Report.Roll::stopMillis);
+    perNode(
+        rep,
+        r,
+        "final stashes of all its sessions acknowledged, took",
+        Report.Roll::finalStashMillis);
+    perNode(rep, r, "SIGTERM → successor sees it gone from the group", Report.Roll::goneSeenMillis);
+    perNode(rep, r, "SIGTERM → successor has read the log up to then", Report.Roll::caughtUpMillis);
+    perNode(
+        rep, r, "SIGTERM → its last session resumed on the successor", Report.Roll::handoffMillis);
     rep.add(zero("sessions lost", r.lost()));
     rep.add(zero("sessions stale (resumed before the last acknowledged stash)", r.stale()));
     rep.add(zero("sessions duplicated (hosted twice at once)", r.duplicated()));
@@ -139,6 +142,18 @@ final class RollingScenario {
   /** The periodic stash interval: at most 2,000 periodic stashes per second in the cluster. */
   static int stashIntervalMillis(int sessions) {
     return Math.max(1000, sessions / 2);
+  }
+
+  private static void perNode(
+      dev.handoff.bench.Report rep,
+      Report r,
+      String what,
+      java.util.function.ToLongFunction<Report.Roll> millis) {
+    double[] v =
+        r.rolls().stream().mapToLong(millis).filter(m -> m >= 0).asDoubleStream().toArray();
+    if (v.length > 0) {
+      rep.add(Figure.plain(SCENARIO, "one node: " + what + ", median ms", Samples.median(v)));
+    }
   }
 
   private static Figure zero(String measure, int count) {
@@ -182,8 +197,9 @@ final class RollingScenario {
           String.format(
               Locale.ROOT,
               " %s → %s: %,d sessions, %,d final stashes acknowledged, %,d picked up; replacement"
-                  + " JVM ready in %.1f s; SIGTERM → timer stopped %d ms, final stashes %d ms,"
-                  + " SIGTERM → last pickup %d ms;",
+                  + " JVM ready in %.1f s; from SIGTERM: timer stopped %d ms, final stashes"
+                  + " took %d ms, successor saw it gone %d ms, had read the log %d ms, last"
+                  + " session resumed %d ms;",
               roll.from(),
               roll.to(),
               roll.sessions(),
@@ -192,6 +208,8 @@ final class RollingScenario {
               roll.replacementStartMillis() / 1000.0,
               roll.stopMillis(),
               roll.finalStashMillis(),
+              roll.goneSeenMillis(),
+              roll.caughtUpMillis(),
               roll.handoffMillis()));
     }
     sb.setLength(sb.length() - 1);

@@ -108,6 +108,7 @@ final class Ledger {
     long nacks;
     long lastPickupMicros;
     long firstStopMicros;
+    NodeMessage.Adopting adopting;
     int hostingAtSignal = -1;
     NodeMessage.Stats stats;
     NodeMessage.Stashed stashed;
@@ -181,6 +182,8 @@ final class Ledger {
       }
     } else if (m instanceof NodeMessage.PickupFailed f) {
       pickupFailures.add(p.writerId() + " " + f.session() + ": " + f.error());
+    } else if (m instanceof NodeMessage.Adopting a) {
+      c.adopting = a;
     } else if (m instanceof NodeMessage.Stats s) {
       c.stats = s;
     } else if (m instanceof NodeMessage.Stashed s) {
@@ -389,7 +392,9 @@ final class Ledger {
               o.firstStopMicros == 0 || r.old().signalledMicros() == 0
                   ? -1
                   : (o.firstStopMicros - r.old().signalledMicros()) / 1000,
-              o.stashed == null ? -1 : o.stashed.millis()));
+              o.stashed == null ? -1 : o.stashed.millis(),
+              sinceSignal(r.old(), n.adopting == null ? 0 : n.adopting.goneMicros()),
+              sinceSignal(r.old(), n.adopting == null ? 0 : n.adopting.caughtUpMicros())));
     }
     return new Report(
         scenario,
@@ -413,6 +418,11 @@ final class Ledger {
         Report.Percentiles.of(crashAges.stream().mapToDouble(Double::doubleValue).toArray()),
         rolls,
         elapsed);
+  }
+
+  /** Milliseconds from {@code p}'s signal to {@code micros}, or -1 if either is unknown. */
+  private static long sinceSignal(Incarnation p, long micros) {
+    return micros == 0 || p.signalledMicros() == 0 ? -1 : (micros - p.signalledMicros()) / 1000;
   }
 
   /** The stint that ended last among those that started before {@code s}. */

@@ -79,6 +79,10 @@ public record Report(
    *     hook running), -1 if it never stopped cleanly
    * @param finalStashMillis how long the old incarnation's shutdown hook took to stash all its
    *     sessions and have them acknowledged, -1 if it did not report it
+   * @param goneSeenMillis from the signal to the new incarnation seeing the old one gone from the
+   *     group, -1 if unknown
+   * @param caughtUpMillis from the signal to the new incarnation having read the log up to then (it
+   *     picks up the sessions next), -1 if unknown
    */
   public record Roll(
       String member,
@@ -91,7 +95,9 @@ public record Report(
       long handoffMillis,
       long replacementStartMillis,
       long stopMillis,
-      long finalStashMillis) {}
+      long finalStashMillis,
+      long goneSeenMillis,
+      long caughtUpMillis) {}
 
   /** Nearest-rank percentiles of a sample, in milliseconds. */
   public record Percentiles(int count, double p50, double p95, double p99, double max) {
