@@ -19,10 +19,12 @@ import java.util.Set;
  * @param stashKeys distinct sessions the stash scenario cycles through
  * @param inFlight bound on unacknowledged stashes (and producer sends)
  * @param latencySamples sequential samples of the handoff-latency scenario
- * @param rollingSessions sessions spread over the 3 nodes of the rolling-deploy scenario (0 skips)
+ * @param rollingSessions sessions in total over the 3 node JVMs of the rolling-deploy scenario
+ *     (handoff-demo's machinery; 0 skips)
  * @param repeats runs of each replay and stash contender, alternating; the median is reported
  * @param scenarios which scenarios run
- * @param profiles which consumer settings the stash, latency and rolling scenarios run with
+ * @param profiles which consumer settings the stash and latency scenarios run with (the rolling
+ *     deploy's node JVMs use the demo's own)
  * @param outDir where bench-results.md and bench-results.json go
  */
 public record BenchOptions(
@@ -68,7 +70,7 @@ public record BenchOptions(
               500,
               128,
               30,
-              300,
+              60,
               1,
               all,
               List.of(ClientProfile.FETCH_WAIT_20),

@@ -1,164 +1,219 @@
 package dev.handoff.bench;
 
-import dev.handoff.MemberEvent;
-import dev.handoff.StateHandoff;
+import dev.handoff.demo.Demo;
+import dev.handoff.demo.DemoOptions;
+import dev.handoff.demo.Report;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Item 5, simplified: three in-process nodes own the sessions; each in turn is replaced. Its
- * successor (a new member, started first, as with a surge of one) waits for the old node's {@code
- * MemberDown}, then picks up every session the old member owned ({@code keysOwnedBy}). The old node
- * stops by stashing every session it hosts and leaving. A session's pause runs from the moment its
- * node stops (before the final stash) to the moment its pickup completes on the successor.
+ * Item 5: the demo's rolling deploy ({@code handoff-demo}), on this benchmark's broker and
+ * ZooKeeper. Three {@code GameNode} JVMs host the sessions at v1 and tick them; each node in turn
+ * is replaced by a v2 JVM with the same member id, started first (a surge of one) and replaying the
+ * log, then the old JVM gets a real SIGTERM: its shutdown hook stops the game timer, stashes every
+ * session, waits for the acknowledgements and leaves; the replacement picks the sessions up and
+ * resumes them. The demo's ledger timestamps every session's last tick on the old node and first
+ * tick on the new one, and checks that no session was lost, resumed from an older tick than its
+ * last acknowledged stash, or hosted twice at once; any of those fails the scenario.
  */
 final class RollingScenario {
   private static final String SCENARIO = "5 Rolling deploy";
-  private static final int NODES = 3;
+  static final int NODES = 3;
   private final Bench bench;
 
   RollingScenario(Bench bench) {
     this.bench = bench;
   }
 
-  void run(ClientProfile profile) throws Exception {
-    int total = bench.options.rollingSessions();
-    int inFlight = bench.options.inFlight();
-    String topic = "bench-rolling-" + profile.id();
-    String tag = " [" + profile.label() + "]";
-    List<StateHandoff<byte[]>> nodes = new ArrayList<>();
-    List<StateHandoff<byte[]>> all = new ArrayList<>();
-    long[] pauses = new long[total];
-    int pauseCount = 0;
-    var breakdown = new StringBuilder();
-    double[] handover = new double[NODES];
-    try {
-      for (int i = 0; i < NODES; i++) {
-        var node = bench.node(topic, "game-" + (i + 1), profile);
-        nodes.add(node);
-        all.add(node);
-      }
-      CompletableFuture.allOf(
-              nodes.stream().map(StateHandoff::start).toArray(CompletableFuture[]::new))
-          .join();
-      for (int i = 0; i < NODES; i++) {
-        var node = nodes.get(i);
-        int first = i;
-        int count = (total - i + NODES - 1) / NODES;
-        Pipelined.run(
-                count, inFlight, j -> node.stash(sessionKey(first + j * NODES), bench.value(0)))
-            .requireNoFailures("starting the rolling sessions");
-      }
-      for (int round = 0; round < NODES; round++) {
-        StateHandoff<byte[]> old = nodes.get(round);
-        String oldId = old.self().id();
-        var oldGone = new CompletableFuture<Long>();
-        long t0 = System.nanoTime();
-        StateHandoff<byte[]> next = bench.node(topic, "game-" + (round + 1) + "-v2", profile);
-        all.add(next);
-        next.onMemberEvent(
-            e -> {
-              if (e instanceof MemberEvent.MemberDown d && d.member().id().equals(oldId)) {
-                oldGone.complete(System.nanoTime());
-              }
-            });
-        next.start().join();
-        long successorStart = System.nanoTime() - t0;
+  void run() {
+    var o = bench.options;
+    boolean smoke = o.size().equals("smoke");
+    // The smoke size plays briefly, like the demo's own CI test; other sizes use the demo's
+    // defaults (3 s of play before the roll, 2 s after each replacement).
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--nodes",
+                Integer.toString(NODES),
+                "--sessions",
+                Integer.toString(o.rollingSessions()),
+                "--state-size",
+                Integer.toString(o.valueBytes()),
+                "--kafka",
+                bench.bootstrap(),
+                "--zookeeper",
+                bench.env.zookeeperConnect(),
+                "--partitions",
+                Integer.toString(o.partitions()),
+                // Only crash detection waits for it (a SIGTERMed node leaves at once), but on a
+                // loaded machine the demo's 3 s let ZooKeeper expire busy nodes, which then lose
+                // their sessions to fencing; the bench's other nodes use 30 s too.
+                "--session-timeout-ms",
+                "30000",
+                // The demo stashes every session once a second: 10,000 stashes/s of ~1 KiB at
+                // 10k sessions, more than this 2-core machine sustains next to the game ticks, the
+                // broker and the replacements' replay. Periodic stashes are background load for a
+                // SIGTERM roll (the final stash is what the successor resumes from), so they are
+                // capped at 2,000/s across the cluster: every max(1 s, sessions / 2,000 s).
+                "--stash-interval-ms",
+                Integer.toString(stashIntervalMillis(o.rollingSessions())),
+                "--warmup-ms",
+                smoke ? "1000" : "3000",
+                "--settle-ms",
+                smoke ? "300" : "2000"));
+    DemoOptions demo = DemoOptions.parse(args.toArray(String[]::new));
+    Path runDir = bench.tmp.resolve("rolling-demo");
+    System.out.println("  rolling deploy: handoff-demo " + String.join(" ", args));
+    Report r = Demo.run(demo, runDir, System.out);
 
-        List<String> hosted = new ArrayList<>(old.ownedKeys());
-        long stamp = 100 + round;
-        long stop = System.nanoTime();
-        Pipelined.run(hosted.size(), inFlight, j -> old.stash(hosted.get(j), bench.value(stamp)))
-            .requireNoFailures("final stash of " + oldId);
-        long stashed = System.nanoTime();
-        old.leave().get(60, TimeUnit.SECONDS);
-        long left = System.nanoTime();
-        long seen = oldGone.get(60, TimeUnit.SECONDS);
-        List<String> toTake = new ArrayList<>(next.keysOwnedBy(oldId));
-        if (toTake.size() != hosted.size()) {
-          throw new IllegalStateException(
-              "successor sees "
-                  + toTake.size()
-                  + " sessions of "
-                  + oldId
-                  + ", expected "
-                  + hosted.size());
-        }
-        long[] done = new long[toTake.size()];
-        var stale = new AtomicLong();
-        Pipelined.run(
-                toTake.size(),
-                inFlight,
-                j ->
-                    next.pickup(toTake.get(j))
-                        .thenAccept(
-                            v -> {
-                              done[j] = System.nanoTime();
-                              if (v.isEmpty() || Bench.stampOf(v.get()) != stamp) {
-                                stale.incrementAndGet();
-                              }
-                            }))
-            .requireNoFailures("pickups by the successor of " + oldId);
-        if (stale.get() > 0) {
-          throw new IllegalStateException(
-              stale.get() + " pickups returned an older state than the final stash");
-        }
-        long closeStart = System.nanoTime();
-        old.close();
-        long closed = System.nanoTime() - closeStart;
-        long last = stop;
-        for (long d : done) {
-          pauses[pauseCount++] = d - stop;
-          last = Math.max(last, d);
-        }
-        handover[round] = (last - stop) / 1e9;
-        nodes.set(round, next);
-        breakdown.append(
-            String.format(
-                Locale.ROOT,
-                "%s%s: %,d sessions, final stash %.0f ms, leave %.0f ms, MemberDown seen %.0f ms"
-                    + " later, pickups done %.0f ms after that (successor had started in %.0f ms;"
-                    + " old node's close() afterwards %.0f ms)",
-                round == 0 ? "" : "; ",
-                oldId,
-                hosted.size(),
-                (stashed - stop) / 1e6,
-                (left - stashed) / 1e6,
-                (seen - left) / 1e6,
-                (last - seen) / 1e6,
-                successorStart / 1e6,
-                closed / 1e6));
-      }
-    } finally {
-      all.forEach(Bench::closeQuietly);
-    }
-    var s = new Samples(pauses, pauseCount);
     var rep = bench.report;
-    String what = String.format(Locale.ROOT, "%d nodes × %,d sessions", NODES, total);
-    rep.add(Figure.plain(SCENARIO, "pause per session, p50 ms (" + what + ")" + tag, s.p50()));
-    rep.add(Figure.plain(SCENARIO, "pause per session, p99 ms" + tag, s.p99()));
-    rep.add(Figure.plain(SCENARIO, "pause per session, max ms" + tag, s.maxMs()));
+    String what =
+        String.format(
+            Locale.ROOT,
+            "%d node JVMs, %,d sessions in total, SIGTERM roll v1 → v2",
+            demo.nodes(),
+            demo.sessions());
+    rep.add(Figure.plain(SCENARIO, "pause per session, p50 ms (" + what + ")", r.pause().p50()));
+    rep.add(Figure.plain(SCENARIO, "pause per session, p95 ms", r.pause().p95()));
+    rep.add(Figure.plain(SCENARIO, "pause per session, p99 ms", r.pause().p99()));
+    rep.add(Figure.plain(SCENARIO, "pause per session, max ms", r.pause().max()));
     rep.add(
         Figure.plain(
             SCENARIO,
-            "one node handed over (stop → last pickup), median s" + tag,
-            Samples.median(handover)));
-    rep.note(
-        "Rolling deploy"
-            + tag
-            + ", in-process StateHandoff nodes built like an application's"
-            + " (not the demo module, which is being written at the same time), "
-            + total
-            + " sessions in total over 3 nodes; "
-            + breakdown
-            + ".");
+            "breakdown: last tick → its final stash acknowledged, p50 ms",
+            r.pauseUntilDurable().p50()));
+    rep.add(
+        Figure.plain(
+            SCENARIO,
+            "breakdown: last tick → its final stash acknowledged, p99 ms",
+            r.pauseUntilDurable().p99()));
+    rep.add(
+        Figure.plain(
+            SCENARIO,
+            "breakdown: final stash acknowledged → first tick on the successor, p50 ms",
+            r.pauseAfterDurable().p50()));
+    rep.add(
+        Figure.plain(
+            SCENARIO,
+            "breakdown: final stash acknowledged → first tick on the successor, p99 ms",
+            r.pauseAfterDurable().p99()));
+    // One node's handover, median over the replaced nodes (each a timeline of its own).
+    perNode(rep, r, "SIGTERM → its game timer stopped", Report.Roll::stopMillis);
+    perNode(
+        rep,
+        r,
+        "final stashes of all its sessions acknowledged, took",
+        Report.Roll::finalStashMillis);
+    perNode(rep, r, "SIGTERM → successor sees it gone from the group", Report.Roll::goneSeenMillis);
+    perNode(rep, r, "SIGTERM → successor has read the log up to then", Report.Roll::caughtUpMillis);
+    perNode(
+        rep, r, "SIGTERM → its last session resumed on the successor", Report.Roll::handoffMillis);
+    rep.add(zero("sessions lost", r.lost()));
+    rep.add(zero("sessions stale (resumed before the last acknowledged stash)", r.stale()));
+    rep.add(zero("sessions duplicated (hosted twice at once)", r.duplicated()));
+    rep.note(note(r, demo));
+
+    var problems = new ArrayList<String>();
+    if (!r.passed()) {
+      problems.add(r.lost() + " lost, " + r.stale() + " stale, " + r.duplicated() + " duplicated");
+    }
+    if (r.pickupFailures() > 0) {
+      problems.add(r.pickupFailures() + " pickups failed");
+    }
+    if (r.handedOff() != demo.sessions()) {
+      problems.add(r.handedOff() + " of " + demo.sessions() + " sessions handed off");
+    }
+    if (r.pause().count() == 0) {
+      problems.add("no pause was measured");
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalStateException(
+          "rolling deploy FAILED: "
+              + String.join(", ", problems)
+              + " (node logs in "
+              + runDir
+              + ")\n"
+              + r.table());
+    }
   }
 
-  private static String sessionKey(int i) {
-    return Bench.key("game", i);
+  /** The periodic stash interval: at most 2,000 periodic stashes per second in the cluster. */
+  static int stashIntervalMillis(int sessions) {
+    return Math.max(1000, sessions / 2);
+  }
+
+  private static void perNode(
+      dev.handoff.bench.Report rep,
+      Report r,
+      String what,
+      java.util.function.ToLongFunction<Report.Roll> millis) {
+    double[] v =
+        r.rolls().stream().mapToLong(millis).filter(m -> m >= 0).asDoubleStream().toArray();
+    if (v.length > 0) {
+      rep.add(Figure.plain(SCENARIO, "one node: " + what + ", median ms", Samples.median(v)));
+    }
+  }
+
+  private static Figure zero(String measure, int count) {
+    return new Figure(SCENARIO, measure, count, "", Double.NaN, Double.NaN, "", "0", count == 0);
+  }
+
+  private static String note(Report r, DemoOptions demo) {
+    var sb = new StringBuilder();
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "Rolling deploy: handoff-demo's orchestrator on this run's broker and ZooKeeper (%s);"
+                + " %d GameNode JVMs (-Xmx256m, SerialGC), %,d sessions in total (~%,d per node),"
+                + " states ~%d B, tick %d ms, periodic stash every %d ms, ZooKeeper session"
+                + " timeout %d ms, %d partitions; each replacement JVM starts and replays the log"
+                + " before the old one gets SIGTERM (surge of one). Node clients: the demo's"
+                + " settings (library defaults plus consumer fetch.max.wait.ms=25), not the"
+                + " bench's profiles. Pause = old node's last tick → new node's first tick of the"
+                + " same session (node clocks, one machine). %,d sessions handed off, %,d stashes"
+                + " acknowledged, %d failed, %d pickups failed, %,d cross-version reads (%d decode"
+                + " errors), run %d s.",
+            r.scenario(),
+            demo.nodes(),
+            demo.sessions(),
+            (demo.sessions() + demo.nodes() - 1) / demo.nodes(),
+            demo.stateSize(),
+            demo.tickMillis(),
+            demo.stashMillis(),
+            demo.sessionTimeoutMillis(),
+            demo.partitions(),
+            r.handedOff(),
+            r.stashesAcked(),
+            r.stashFailures(),
+            r.pickupFailures(),
+            r.peeks(),
+            r.decodeErrors(),
+            r.elapsed().toSeconds()));
+    sb.append(" Per node:");
+    for (Report.Roll roll : r.rolls()) {
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              " %s → %s: %,d sessions, %,d final stashes acknowledged, %,d picked up; replacement"
+                  + " JVM ready in %.1f s; from SIGTERM: timer stopped %d ms, final stashes"
+                  + " took %d ms, successor saw it gone %d ms, had read the log %d ms, last"
+                  + " session resumed %d ms;",
+              roll.from(),
+              roll.to(),
+              roll.sessions(),
+              roll.finalStashes(),
+              roll.pickedUp(),
+              roll.replacementStartMillis() / 1000.0,
+              roll.stopMillis(),
+              roll.finalStashMillis(),
+              roll.goneSeenMillis(),
+              roll.caughtUpMillis(),
+              roll.handoffMillis()));
+    }
+    sb.setLength(sb.length() - 1);
+    sb.append('.');
+    return sb.toString();
   }
 }

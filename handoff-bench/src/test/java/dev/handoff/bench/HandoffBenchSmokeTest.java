@@ -34,6 +34,11 @@ class HandoffBenchSmokeTest {
         assertThat(f.met() != null).as(f.measure()).isEqualTo(!f.target().isEmpty());
       }
     }
+    // The rolling deploy ran the demo's node JVMs and found nothing lost, stale or duplicated.
+    assertThat(report.figures())
+        .filteredOn(f -> f.scenario().equals("5 Rolling deploy") && f.target().equals("0"))
+        .hasSize(3)
+        .allSatisfy(f -> assertThat(f.handoff()).as(f.measure()).isZero());
     assertThat(report.figures())
         .filteredOn(f -> f.measure().contains("/s"))
         .allSatisfy(f -> assertThat(f.handoff()).as(f.measure()).isPositive());

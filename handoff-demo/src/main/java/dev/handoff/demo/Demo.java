@@ -96,6 +96,30 @@ public final class Demo {
     System.exit(code);
   }
 
+  /**
+   * Runs the demo in this JVM and returns its report, for a caller such as a benchmark; {@code java
+   * -jar handoff-demo.jar} does the same through {@link #main}. Each node is a JVM of its own
+   * started with this JVM's {@code java} and class path ({@code java.class.path}), which must hold
+   * {@link GameNode} and its dependencies (a shaded jar holding this module does). The live
+   * progress and the report table are printed to {@code console}; node logs go to {@code runDir}
+   * (created if missing). Unlike {@link #main}, this leaves {@code System.out} and {@code
+   * System.err} alone. Blocks until every node it started has exited; not for concurrent use within
+   * one second on the same Kafka (topic names carry the time in seconds).
+   *
+   * @return the report, whether or not it {@linkplain Report#passed() passed}
+   * @throws IllegalStateException if the run itself failed (a node did not start or exited, a step
+   *     timed out); the nodes it started are stopped first
+   * @throws java.io.UncheckedIOException if {@code runDir} cannot be created
+   */
+  public static Report run(DemoOptions options, Path runDir, PrintStream console) {
+    try {
+      Files.createDirectories(runDir);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot create the run directory " + runDir, e);
+    }
+    return new Demo(options, runDir, console, System.getProperty("java.class.path")).run();
+  }
+
   /** Runs the whole scenario and prints the report; returns it. */
   Report run() {
     long t0 = System.nanoTime();

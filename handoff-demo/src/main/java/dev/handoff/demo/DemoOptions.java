@@ -21,7 +21,7 @@ import java.util.Set;
  * @param settleMillis how long sessions play after each node was replaced
  * @param runDir where node logs go, or null for the default
  */
-record DemoOptions(
+public record DemoOptions(
     int nodes,
     int sessions,
     int stateSize,
@@ -37,7 +37,8 @@ record DemoOptions(
     int settleMillis,
     Path runDir) {
 
-  static final String USAGE =
+  /** The options, as {@code --help} prints them. */
+  public static final String USAGE =
       """
       Usage: java -jar handoff-demo.jar [options]
 
@@ -87,12 +88,12 @@ record DemoOptions(
   static final Set<String> FLAGS = Set.of("crash", "help");
 
   /**
-   * Parses command-line options.
+   * Parses command-line options, as {@code java -jar handoff-demo.jar} takes them ({@link #USAGE}).
    *
    * @throws IllegalArgumentException naming the bad option
    * @throws NodeSettings.HelpRequested for {@code --help}
    */
-  static DemoOptions parse(String... argv) {
+  public static DemoOptions parse(String... argv) {
     Args a = Args.parse(argv, VALUE_OPTIONS, FLAGS);
     if (a.flag("help")) {
       throw new NodeSettings.HelpRequested(USAGE);
@@ -126,7 +127,8 @@ record DemoOptions(
         a.has("run-dir") ? Path.of(a.get("run-dir", null)) : null);
   }
 
-  boolean embedded() {
+  /** True if the demo starts its own ZooKeeper and Kafka. */
+  public boolean embedded() {
     return kafka == null;
   }
 }

@@ -179,11 +179,11 @@ public final class GameNode {
    */
   private void adoptEarlierIncarnation() {
     String me = handoff.self().writerId();
-    var gone = new CompletableFuture<Void>();
+    var gone = new CompletableFuture<Long>();
     Runnable check =
         () -> {
           if (earlierIncarnation(me).isEmpty()) {
-            gone.complete(null);
+            gone.complete(micros());
           }
         };
     try (AutoCloseable sub = handoff.onMemberEvent(e -> check.run())) {
@@ -209,8 +209,10 @@ public final class GameNode {
     }
     // Every record acknowledged so far (the predecessor's last stashes) is applied after this.
     handoff.read("game-barrier").join();
+    long caughtUp = micros();
     var mine = new ArrayList<>(handoff.keysOwnedBy(settings.memberId()));
     mine.removeAll(handoff.ownedKeys());
+    emit(new NodeMessage.Adopting(mine.size(), gone.join(), caughtUp), false);
     if (!mine.isEmpty()) {
       log.info("picking up {} sessions of earlier incarnations of {}", mine.size(), me);
     }

@@ -27,6 +27,7 @@ final class Ledger {
     final boolean pickedUp;
     final int levelRead;
     long end = Long.MAX_VALUE;
+    long endTick = -1;
     boolean stoppedCleanly;
 
     Stint(Incarnation host, long start, long fromTick, boolean pickedUp, int levelRead) {
@@ -71,6 +72,20 @@ final class Ledger {
       return max;
     }
 
+    /**
+     * When the first stash of {@code tick} or a later tick was acknowledged, or -1 if none was: the
+     * moment the state at {@code tick} (or newer) became durable.
+     */
+    long firstAckAtOrAfter(long tick) {
+      long first = -1;
+      for (int i = 0; i < acks; i++) {
+        if (ackTick[i] >= tick && (first < 0 || ackMicros[i] < first)) {
+          first = ackMicros[i];
+        }
+      }
+      return first;
+    }
+
     /** When the stash of {@code tick} was acknowledged, or -1. */
     long ackedAt(long tick) {
       for (int i = 0; i < acks; i++) {
@@ -92,6 +107,8 @@ final class Ledger {
     long acks;
     long nacks;
     long lastPickupMicros;
+    long firstStopMicros;
+    NodeMessage.Adopting adopting;
     int hostingAtSignal = -1;
     NodeMessage.Stats stats;
     NodeMessage.Stashed stashed;
@@ -137,12 +154,16 @@ final class Ledger {
       for (Stint st : t.stints) {
         if (st.host == p && st.end == Long.MAX_VALUE) {
           st.end = s.micros();
+          st.endTick = s.tick();
           st.stoppedCleanly = true;
           close(t);
           c.hosting--;
         }
       }
       c.stops++;
+      if (c.firstStopMicros == 0 || s.micros() < c.firstStopMicros) {
+        c.firstStopMicros = s.micros();
+      }
       c.awaitingFinalAck.put(s.session(), s.tick());
     } else if (m instanceof NodeMessage.Acked a) {
       track(a.session()).ack(a.tick(), a.micros());
@@ -161,6 +182,8 @@ final class Ledger {
       }
     } else if (m instanceof NodeMessage.PickupFailed f) {
       pickupFailures.add(p.writerId() + " " + f.session() + ": " + f.error());
+    } else if (m instanceof NodeMessage.Adopting a) {
+      c.adopting = a;
     } else if (m instanceof NodeMessage.Stats s) {
       c.stats = s;
     } else if (m instanceof NodeMessage.Stashed s) {
@@ -264,6 +287,8 @@ final class Ledger {
     int levelDefaulted = 0;
     int crashResumed = 0;
     var pauses = new ArrayList<Double>();
+    var toDurable = new ArrayList<Double>();
+    var durableToResumed = new ArrayList<Double>();
     var crashAges = new ArrayList<Double>();
     Set<String> duplicated = new HashSet<>();
     Set<String> lost = new HashSet<>();
@@ -298,6 +323,17 @@ final class Ledger {
         }
         if (before.end != Long.MAX_VALUE && before.end <= s.start) {
           pauses.add((s.start - before.end) / 1000.0);
+          if (before.stoppedCleanly) {
+            // The pause in two: until the stopped state was durable (0 if a periodic stash of
+            // that tick had already been acknowledged), and from then until the successor's first
+            // tick (the predecessor's remaining stashes and leave, the successor noticing, pickup).
+            long acked = t.firstAckAtOrAfter(before.endTick);
+            long durable = acked < 0 ? -1 : Math.max(before.end, acked);
+            if (durable >= 0 && durable <= s.start) {
+              toDurable.add((durable - before.end) / 1000.0);
+              durableToResumed.add((s.start - durable) / 1000.0);
+            }
+          }
         }
         if (before.host.version().equals(GameSchemas.V1)
             && s.host.version().equals(GameSchemas.V2)) {
@@ -352,7 +388,13 @@ final class Ledger {
               o.finalAcks,
               n.pickups,
               handoff,
-              r.replacement().startMillis()));
+              r.replacement().startMillis(),
+              o.firstStopMicros == 0 || r.old().signalledMicros() == 0
+                  ? -1
+                  : (o.firstStopMicros - r.old().signalledMicros()) / 1000,
+              o.stashed == null ? -1 : o.stashed.millis(),
+              sinceSignal(r.old(), n.adopting == null ? 0 : n.adopting.goneMicros()),
+              sinceSignal(r.old(), n.adopting == null ? 0 : n.adopting.caughtUpMicros())));
     }
     return new Report(
         scenario,
@@ -362,6 +404,8 @@ final class Ledger {
         stale,
         duplicated.size(),
         Report.Percentiles.of(pauses.stream().mapToDouble(Double::doubleValue).toArray()),
+        Report.Percentiles.of(toDurable.stream().mapToDouble(Double::doubleValue).toArray()),
+        Report.Percentiles.of(durableToResumed.stream().mapToDouble(Double::doubleValue).toArray()),
         v1ToV2,
         levelDefaulted,
         acks,
@@ -374,6 +418,11 @@ final class Ledger {
         Report.Percentiles.of(crashAges.stream().mapToDouble(Double::doubleValue).toArray()),
         rolls,
         elapsed);
+  }
+
+  /** Milliseconds from {@code p}'s signal to {@code micros}, or -1 if either is unknown. */
+  private static long sinceSignal(Incarnation p, long micros) {
+    return micros == 0 || p.signalledMicros() == 0 ? -1 : (micros - p.signalledMicros()) / 1000;
   }
 
   /** The stint that ended last among those that started before {@code s}. */

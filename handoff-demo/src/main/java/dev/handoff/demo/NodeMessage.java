@@ -30,6 +30,18 @@ sealed interface NodeMessage {
   }
 
   /**
+   * The node saw the earlier incarnation of its member id gone at {@code goneMicros} (when it
+   * started, if there was none), had read the log up to then at {@code caughtUpMicros}, and is
+   * picking up the {@code sessions} that member id owned.
+   */
+  record Adopting(int sessions, long goneMicros, long caughtUpMicros) implements NodeMessage {
+    @Override
+    public String encode() {
+      return "ADOPT " + sessions + " " + goneMicros + " " + caughtUpMicros;
+    }
+  }
+
+  /**
    * The node started hosting a session: created it ({@code pickedUp == false}, at tick 0) or picked
    * it up at tick {@code fromTick}, decoded with level {@code levelRead} (0 on a v1 node, whose
    * schema has no level); it played its first tick at {@code micros}.
@@ -129,6 +141,8 @@ sealed interface NodeMessage {
           return new Ready(p[1], p[2]);
         case "WAIT":
           return new Waiting(p[1]);
+        case "ADOPT":
+          return new Adopting(Integer.parseInt(p[1]), Long.parseLong(p[2]), Long.parseLong(p[3]));
         case "HOST":
           return new Hosting(
               p[1],

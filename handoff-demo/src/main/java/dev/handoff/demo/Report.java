@@ -6,8 +6,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * What a demo run measured: the verdict counters (lost, stale, duplicated), per-session pauses and
- * the supporting numbers, and how to print them as a table.
+ * What a demo run measured (immutable; {@link Demo#run(DemoOptions, java.nio.file.Path,
+ * java.io.PrintStream)} returns it): the verdict counters (lost, stale, duplicated), per-session
+ * pauses and the supporting numbers, and how to print them as a table.
  *
  * @param scenario one line describing the run
  * @param sessions sessions the cluster ran
@@ -16,6 +17,11 @@ import java.util.Locale;
  * @param stale pickups that resumed from a tick below the last acknowledged stash of the session
  * @param duplicated sessions that two node incarnations hosted at the same time
  * @param pause per-session pause: from the old host's last tick to the new host's first tick
+ * @param pauseUntilDurable first part of the pause of a session whose old host stopped cleanly
+ *     (SIGTERM): from the old host's last tick until a stash of that tick or a later one was
+ *     acknowledged (0 if a periodic stash of that tick had been acknowledged already)
+ * @param pauseAfterDurable second part: from then until the new host's first tick (the old host's
+ *     other final stashes and its leave, the new host noticing, reading and picking up)
  * @param v1ToV2 pickups by a v2 node of a state stashed by a v1 node
  * @param levelDefaulted of those, how many read the added field {@code level} as its default 1
  * @param stashesAcked stashes acknowledged by the log, over the whole run
@@ -29,7 +35,7 @@ import java.util.Locale;
  * @param rolls one row per replaced node
  * @param elapsed wall time of the whole run
  */
-record Report(
+public record Report(
     String scenario,
     int sessions,
     int handedOff,
@@ -37,6 +43,8 @@ record Report(
     int stale,
     int duplicated,
     Percentiles pause,
+    Percentiles pauseUntilDurable,
+    Percentiles pauseAfterDurable,
     int v1ToV2,
     int levelDefaulted,
     long stashesAcked,
@@ -51,7 +59,7 @@ record Report(
     Duration elapsed) {
 
   /** True if nothing was lost, stale or duplicated. */
-  boolean passed() {
+  public boolean passed() {
     return lost == 0 && stale == 0 && duplicated == 0;
   }
 
@@ -67,8 +75,16 @@ record Report(
    * @param pickedUp sessions the new incarnation picked up
    * @param handoffMillis from the signal to the new incarnation's last pickup
    * @param replacementStartMillis from launching the new JVM to it being ready
+   * @param stopMillis from the signal to the old incarnation stopping its game timer (its shutdown
+   *     hook running), -1 if it never stopped cleanly
+   * @param finalStashMillis how long the old incarnation's shutdown hook took to stash all its
+   *     sessions and have them acknowledged, -1 if it did not report it
+   * @param goneSeenMillis from the signal to the new incarnation seeing the old one gone from the
+   *     group, -1 if unknown
+   * @param caughtUpMillis from the signal to the new incarnation having read the log up to then (it
+   *     picks up the sessions next), -1 if unknown
    */
-  record Roll(
+  public record Roll(
       String member,
       String from,
       String to,
@@ -77,10 +93,14 @@ record Report(
       int finalStashes,
       int pickedUp,
       long handoffMillis,
-      long replacementStartMillis) {}
+      long replacementStartMillis,
+      long stopMillis,
+      long finalStashMillis,
+      long goneSeenMillis,
+      long caughtUpMillis) {}
 
   /** Nearest-rank percentiles of a sample, in milliseconds. */
-  record Percentiles(int count, double p50, double p95, double p99, double max) {
+  public record Percentiles(int count, double p50, double p95, double p99, double max) {
     static Percentiles of(double[] values) {
       if (values.length == 0) {
         return new Percentiles(0, 0, 0, 0, 0);
@@ -97,7 +117,7 @@ record Report(
   }
 
   /** The report as printed at the end of a run. */
-  String table() {
+  public String table() {
     var t = new Table();
     t.rule();
     t.row("sessions total", num(sessions));

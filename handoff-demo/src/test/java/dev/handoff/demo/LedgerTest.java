@@ -40,16 +40,39 @@ class LedgerTest {
   @Test
   void aCleanHandoffIsNeitherLostNorStaleNorDuplicatedAndItsPauseIsStopToFirstTick() {
     oldHostsAndStops(12, 2_000);
+    ledger.accept(next, new NodeMessage.Adopting(1, 3_900, 5_900));
     ledger.accept(next, new NodeMessage.Hosting(S, true, 12, 1, 2_500));
 
     Report r = report(Map.of(S, List.of(next.writerId())));
 
     assertThat(r.passed()).isTrue();
+    // signalled at 1,900 µs: the successor saw it gone 2 ms later, had caught up 4 ms later
+    assertThat(r.rolls().get(0).goneSeenMillis()).isEqualTo(2);
+    assertThat(r.rolls().get(0).caughtUpMillis()).isEqualTo(4);
     assertThat(r.handedOff()).isEqualTo(1);
     assertThat(r.pause().max()).isEqualTo(0.5);
+    // stopped at 2,000 µs, final stash acknowledged at 2,100, first tick on the successor at 2,500
+    assertThat(r.pauseUntilDurable().max()).isEqualTo(0.1);
+    assertThat(r.pauseAfterDurable().max()).isEqualTo(0.4);
+    assertThat(r.rolls().get(0).stopMillis()).isZero(); // 100 µs after the signal
     assertThat(r.v1ToV2()).isEqualTo(1);
     assertThat(r.levelDefaulted()).isEqualTo(1);
     assertThat(r.rolls().get(0).finalStashes()).isEqualTo(1);
+  }
+
+  @Test
+  void aLastTickAlreadyStashedPeriodicallyIsDurableWhenTheNodeStops() {
+    ledger.accept(old, new NodeMessage.Hosting(S, false, 0, 0, 0));
+    ledger.accept(old, new NodeMessage.Acked(S, 10, 1_000));
+    ledger.signalled(old);
+    ledger.accept(old, new NodeMessage.Stopped(S, 10, 2_000, "shutdown"));
+    ledger.accept(old, new NodeMessage.Acked(S, 10, 2_300));
+    ledger.accept(next, new NodeMessage.Hosting(S, true, 10, 1, 2_500));
+
+    Report r = report(Map.of(S, List.of(next.writerId())));
+
+    assertThat(r.pauseUntilDurable().max()).isZero();
+    assertThat(r.pauseAfterDurable().max()).isEqualTo(0.5);
   }
 
   @Test

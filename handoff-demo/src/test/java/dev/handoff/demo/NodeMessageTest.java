@@ -13,6 +13,7 @@ class NodeMessageTest {
         List.of(
             new NodeMessage.Ready("node-1#42", "v2"),
             new NodeMessage.Waiting("node-1#7"),
+            new NodeMessage.Adopting(3334, 1_700_000_000_000_000L, 1_700_000_000_000_900L),
             new NodeMessage.Hosting("game-0001", true, 120, 1, 1_700_000_000_000_000L),
             new NodeMessage.Hosting("game-0002", false, 0, 0, 5),
             new NodeMessage.Stopped("game-0001", 130, 6, "shutdown"),
