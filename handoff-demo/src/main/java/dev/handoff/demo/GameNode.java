@@ -220,10 +220,18 @@ public final class GameNode {
     long deadline = t0 + ADOPT_TIMEOUT.toNanos();
     var pickups = new ArrayList<CompletableFuture<Void>>();
     var doneAt = new java.util.concurrent.ConcurrentLinkedQueue<Long>();
+    // A bounded number in flight: sessions resume one batch after another instead of all waiting
+    // for the last of thousands of pickups.
+    var inFlight = new java.util.concurrent.Semaphore(PICKUPS_IN_FLIGHT);
     for (String key : mine) {
+      inFlight.acquireUninterruptibly();
       pickups.add(
           pickUp(key, deadline)
-              .whenComplete((v, e) -> doneAt.add((System.nanoTime() - t0) / 1_000_000)));
+              .whenComplete(
+                  (v, e) -> {
+                    doneAt.add((System.nanoTime() - t0) / 1_000_000);
+                    inFlight.release();
+                  }));
     }
     CompletableFuture.allOf(pickups.toArray(CompletableFuture[]::new)).join();
     if (!mine.isEmpty()) {
@@ -236,6 +244,9 @@ public final class GameNode {
           sorted.get(sorted.size() / 2));
     }
   }
+
+  /** Pickups a successor keeps in flight while it adopts its predecessor's sessions. */
+  static final int PICKUPS_IN_FLIGHT = 256;
 
   private Optional<Member> earlierIncarnation(String me) {
     return handoff.members().stream()
