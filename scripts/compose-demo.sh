@@ -75,11 +75,12 @@ cleanup() {
   trap - EXIT INT TERM
   local t0=$SECONDS
   # Keep what the containers printed, then remove containers, network and volumes.
-  for service in zookeeper kafka node-1 node-2 node-3; do
-    local id
-    id="$(compose ps -q "$service" 2>/dev/null || true)"
-    [[ -n "$id" ]] && docker logs "$id" >"$RUN_DIR/$service.log" 2>&1 || true
-  done
+  local id service
+  docker ps -a --filter "label=com.docker.compose.project=$PROJECT" \
+    --format '{{.ID}} {{.Label "com.docker.compose.service"}}' 2>/dev/null |
+    while read -r id service; do
+      docker logs "$id" >"$RUN_DIR/$service.log" 2>&1 || true
+    done
   compose down -v --remove-orphans >"$RUN_DIR/down.log" 2>&1 || {
     say "compose down failed:"
     cat "$RUN_DIR/down.log" >&2
@@ -90,8 +91,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 2' INT TERM
 
-# The container id of a service, or nothing.
-container() { compose ps -q "$1" 2>/dev/null || true; }
+# The container id of a service, or nothing (by compose's labels: quicker than compose ps).
+container() {
+  docker ps -aq --filter "label=com.docker.compose.project=$PROJECT" \
+    --filter "label=com.docker.compose.service=$1" 2>/dev/null | head -n 1
+}
 state() { docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$1" 2>/dev/null; }
 
 # Waits until the line pattern $2 (grep -E) appears in the log of container $1; prints the line.

@@ -57,6 +57,8 @@ class ComposeDemoIT {
     env.put("HANDOFF_KAFKA_CONTROLLER_PORT", Integer.toString(ports[1]));
     env.put("HANDOFF_ZOOKEEPER_PORT", Integer.toString(ports[2]));
     env.put("SESSIONS", "60");
+    // The measured demo with two nodes (one SIGTERM, one SIGKILL): DemoTest runs three already.
+    env.put("DEMO_ARGS", "--nodes 2 --warmup-ms 1000 --settle-ms 300 --crash-node 2");
     env.put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
     pb.redirectErrorStream(true).redirectOutput(output.toFile());
 
