@@ -51,8 +51,12 @@ install_package() {
     return 1
   fi
   say "installing Debian's $package"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
+  mkdir -p "$STATE"
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package"; } >"$STATE/apt.log" 2>&1; then
+    tail -20 "$STATE/apt.log" >&2
+    return 1
+  fi
 }
 
 install_docker() { install_package dockerd docker.io; }
@@ -122,6 +126,12 @@ stop_daemon() {
       kill -9 "$pid" 2>/dev/null || true
     fi
     rm -f "$PIDFILE"
+    # What the daemon leaves mounted under its state directory (the host network's namespace
+    # file), so the directory can be removed.
+    local m
+    awk -v s="$STATE/" 'index($2, s) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
+      umount "$m" 2>/dev/null || true
+    done
     say "daemon stopped"
   fi
 }
