@@ -160,10 +160,16 @@ public final class GameNode {
     ticker.scheduleAtFixedRate(this::report, 1, 1, TimeUnit.SECONDS);
     ticker.scheduleAtFixedRate(this::peekOthers, 500, 1000, TimeUnit.MILLISECONDS);
 
-    adoptEarlierIncarnation();
-    if (settings.create()) {
-      createMissingSessions();
-    }
+    int pickedUp = adoptEarlierIncarnation();
+    int created = settings.create() ? createMissingSessions() : 0;
+    int hosting = CompletableFuture.supplyAsync(hosted::size, ticker).join();
+    log.info(
+        "{} ({}) hosts {} sessions: {} picked up, {} created",
+        me,
+        settings.version(),
+        hosting,
+        pickedUp,
+        created);
     if (settings.protocol()) {
       serveCommands();
     } else {
@@ -175,9 +181,10 @@ public final class GameNode {
 
   /**
    * Waits until no other incarnation of this member id is a member (it left, or its ZooKeeper
-   * session expired), then picks up every session it owned. Pickups run in parallel.
+   * session expired), then picks up every session it owned. Pickups run in parallel. Returns how
+   * many sessions it resumed.
    */
-  private void adoptEarlierIncarnation() {
+  private int adoptEarlierIncarnation() {
     String me = handoff.self().writerId();
     var gone = new CompletableFuture<Long>();
     Runnable check =
@@ -218,6 +225,7 @@ public final class GameNode {
     }
     long t0 = System.nanoTime();
     long deadline = t0 + ADOPT_TIMEOUT.toNanos();
+    var resumed = new SessionDigest();
     var pickups = new ArrayList<CompletableFuture<Void>>();
     var doneAt = new java.util.concurrent.ConcurrentLinkedQueue<Long>();
     // A bounded number in flight: sessions resume one batch after another instead of all waiting
@@ -226,7 +234,7 @@ public final class GameNode {
     for (String key : mine) {
       inFlight.acquireUninterruptibly();
       pickups.add(
-          pickUp(key, deadline)
+          pickUp(key, deadline, resumed)
               .whenComplete(
                   (v, e) -> {
                     doneAt.add((System.nanoTime() - t0) / 1_000_000);
@@ -234,15 +242,18 @@ public final class GameNode {
                   }));
     }
     CompletableFuture.allOf(pickups.toArray(CompletableFuture[]::new)).join();
-    if (!mine.isEmpty()) {
-      var sorted = doneAt.stream().sorted().toList();
-      log.info(
-          "picked up {} sessions in {} ms (first done after {} ms, half after {} ms)",
-          mine.size(),
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
-          sorted.get(0),
-          sorted.get(sorted.size() / 2));
+    if (mine.isEmpty()) {
+      return 0;
     }
+    var sorted = doneAt.stream().sorted().toList();
+    log.info(
+        "picked up {} sessions in {} ms (first done after {} ms, half after {} ms)",
+        mine.size(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+        sorted.get(0),
+        sorted.get(sorted.size() / 2));
+    log.info("resumed from the log: {}", resumed);
+    return resumed.sessions();
   }
 
   /** Pickups a successor keeps in flight while it adopts its predecessor's sessions. */
@@ -255,7 +266,7 @@ public final class GameNode {
   }
 
   /** Picks up one session, retrying transient failures until {@code deadline}. */
-  private CompletableFuture<Void> pickUp(String key, long deadline) {
+  private CompletableFuture<Void> pickUp(String key, long deadline, SessionDigest resumed) {
     return handoff
         .pickup(key)
         .handle(
@@ -263,6 +274,7 @@ public final class GameNode {
               if (e == null) {
                 if (state.isPresent()) {
                   GameSession s = GameSession.fromRecord(state.get());
+                  resumed.add(key, s.tick());
                   return runOnTicker(() -> host(s, true));
                 }
                 emit(new NodeMessage.PickupFailed(key, "no state to pick up"), true);
@@ -274,7 +286,7 @@ public final class GameNode {
                 return CompletableFuture.runAsync(
                         () -> {},
                         CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS, ticker))
-                    .thenCompose(v -> pickUp(key, deadline));
+                    .thenCompose(v -> pickUp(key, deadline, resumed));
               }
               emit(new NodeMessage.PickupFailed(key, cause.toString()), true);
               return CompletableFuture.<Void>completedFuture(null);
@@ -283,7 +295,7 @@ public final class GameNode {
   }
 
   /** Creates, stashes and hosts this node's share of the sessions nobody has created yet. */
-  private void createMissingSessions() {
+  private int createMissingSessions() {
     var existing = handoff.keys();
     var creations = new ArrayList<CompletableFuture<Void>>();
     for (int j = settings.index(); j <= settings.sessions(); j += settings.nodes()) {
@@ -309,6 +321,7 @@ public final class GameNode {
     }
     CompletableFuture.allOf(creations.toArray(CompletableFuture[]::new)).join();
     log.info("created {} sessions", creations.size());
+    return creations.size();
   }
 
   // ------------------------------------------------------------------ ticker thread
@@ -414,6 +427,7 @@ public final class GameNode {
   private void stashAll() {
     long t0 = System.nanoTime();
     List<CompletableFuture<Void>> stashes;
+    var last = new SessionDigest();
     try {
       stashes =
           CompletableFuture.supplyAsync(
@@ -426,6 +440,7 @@ public final class GameNode {
                     var list = new ArrayList<CompletableFuture<Void>>();
                     for (GameSession s : hosted.values()) {
                       emit(new NodeMessage.Stopped(s.id(), s.tick(), now, "shutdown"), false);
+                      last.add(s.id(), s.tick());
                       list.add(stash(s));
                     }
                     hosted.clear();
@@ -452,6 +467,7 @@ public final class GameNode {
     }
     long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     log.info("stashed {} sessions ({} done) in {} ms; leaving", stashes.size(), done, ms);
+    log.info("final stashes: {}", last);
     emit(new NodeMessage.Stashed(stashes.size(), done, ms), true);
   }
 
