@@ -8,6 +8,7 @@ import dev.handoff.spi.SlotRecord;
 import dev.handoff.spi.SlotState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,21 +19,30 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.processor.StateRestoreListener;
@@ -45,34 +55,78 @@ import org.apache.kafka.streams.state.Stores;
 /**
  * Items 1 (replay) and 4 (memory). A writer node stashes N sessions; then, alternating, (a) a bare
  * KafkaConsumer reads the topic to its end offsets and discards, (b) Kafka Streams loads it into a
- * GlobalKTable (RocksDB, the default store, and the in-memory store), (c) a fresh Handoff node
- * starts until ready. All three read with KafkaDeltaLog's consumer settings. Then the heap of a
- * ready replica holding the N sessions is compared with a plain HashMap of the same keys and
- * values.
+ * GlobalKTable (RocksDB, the default store, and the in-memory store) and into a KTable (with the
+ * source topic reused as its changelog and restored, and with the default topology, which reads the
+ * topic as input and writes a changelog), (c) a fresh Handoff node starts until ready. All read
+ * with KafkaDeltaLog's consumer settings. Then the heap of a ready replica holding the N sessions
+ * is compared with a plain HashMap of the same keys and values.
  */
 final class ReplayScenario {
   private static final String SCENARIO = "1 Replay";
   private static final ClientProfile PROFILE = ClientProfile.LIBRARY_DEFAULTS;
 
-  /** One timed load. {@code phaseNanos}: the reading part alone (seek to end offsets reached). */
-  record Run(long totalNanos, long phaseNanos, long records, long bytes) {
-    double seconds() {
-      return totalNanos / 1e9;
+  /**
+   * Above this many sessions the warm-up runs read a topic of this many sessions instead of the
+   * measured one: at 1M a warm-up on the full topic would double a long run for no better JIT.
+   */
+  static final int WARMUP_SESSIONS_MAX = 100_000;
+
+  /**
+   * Below this many sessions (the smoke size) the KTable baselines get no warm-up run of their own
+   * (the GlobalKTable warm-up has loaded Streams already): it would cost CI seconds for figures
+   * nobody reads.
+   */
+  static final int KTABLE_WARMUP_MIN = 10_000;
+
+  /** How long one Kafka Streams load may take before it is stopped and reported as a bound. */
+  static final Duration STREAMS_BOUND = Duration.ofMinutes(10);
+
+  /**
+   * One timed load. {@code phaseNanos}: the reading part alone (seek to end offsets reached). A
+   * load that is not {@code complete} was stopped at a time bound; {@code totalNanos} is then the
+   * bound.
+   */
+  record Run(long totalNanos, long phaseNanos, long records, long bytes, boolean complete) {
+    Run(long totalNanos, long phaseNanos, long records, long bytes) {
+      this(totalNanos, phaseNanos, records, bytes, true);
     }
+  }
+
+  /** How the KTable baseline is configured and started. */
+  enum KTableMode {
+    /**
+     * {@code topology.optimization=reuse.ktable.source.topics}: the source topic is the store's
+     * changelog. The instance starts with an empty state directory in a group that has committed
+     * the topic's end offsets (as a replacement instance of a running application would), so the
+     * store is restored from the source topic up to those offsets.
+     */
+    REUSE_SOURCE,
+    /**
+     * The default topology: the first start of the application reads the topic as ordinary input
+     * through its consumer group and writes every record to the store's changelog topic.
+     */
+    DEFAULT_TOPOLOGY
   }
 
   private final Bench bench;
   private final String topic = "bench-replay";
   private final int n;
+  private final String warmTopic;
+  private final int warmN;
 
   ReplayScenario(Bench bench) {
     this.bench = bench;
     this.n = bench.options.sessions();
+    this.warmN = Math.min(n, WARMUP_SESSIONS_MAX);
+    this.warmTopic = warmN < n ? "bench-replay-warmup" : topic;
   }
 
   void run(boolean replay, boolean memory) throws Exception {
-    populate();
+    populate(topic, n);
     if (replay) {
+      if (!warmTopic.equals(topic)) {
+        populate(warmTopic, warmN);
+      }
       compareReplay();
     }
     if (memory) {
@@ -85,9 +139,13 @@ final class ReplayScenario {
    * epoch 1 by one writer, consecutive sequence numbers), through KafkaDeltaLog itself; faster than
    * a node's stash() because nothing waits for the read-back.
    */
-  private void populate() {
+  private void populate(String topic, int n) {
     System.out.printf(
-        Locale.ROOT, "replay: writing %,d sessions of %d B%n", n, bench.options.valueBytes());
+        Locale.ROOT,
+        "replay: writing %,d sessions of %d B to %s%n",
+        n,
+        bench.options.valueBytes(),
+        topic);
     KafkaDeltaLog log = bench.deltaLog(topic, "replay-writer", PROFILE).build();
     try {
       log.start(entry -> {}).join();
@@ -113,9 +171,10 @@ final class ReplayScenario {
       bench.report.note(
           String.format(
               Locale.ROOT,
-              "Replay topic: %,d sessions written through KafkaDeltaLog.append in %.1f s (%,.0f"
+              "Replay topic%s: %,d sessions written through KafkaDeltaLog.append in %.1f s (%,.0f"
                   + " records/s, %d in flight), one record per session, as a node's first stash"
                   + " writes it.",
+              topic.equals(this.topic) ? "" : " for the warm-up runs (" + topic + ")",
               n,
               p.elapsedNanos() / 1e9,
               p.perSecond(),
@@ -130,57 +189,86 @@ final class ReplayScenario {
     double[] bare = new double[reps];
     double[] rocks = new double[reps];
     double[] mem = new double[reps];
+    double[] ktReuse = new double[reps];
+    double[] ktPlain = new double[reps];
+    double[] ktReuseRestore = new double[reps];
     double[] handoff = new double[reps];
     double[] handoffPhase = new double[reps];
     double[] empty = new double[reps];
     double[] logOnly = new double[reps];
     double[] logOnlyPhase = new double[reps];
     double[] barePhase = new double[reps];
+    boolean ktReuseBounded = false;
+    boolean ktPlainBounded = false;
     // The empty topic exists before the timed runs, as the replay topic does.
     try (KafkaDeltaLog emptyLog = bench.deltaLog("bench-replay-empty", "empty", PROFILE).build()) {
       emptyLog.start(entry -> {}).join();
     }
     Run lastBare = null;
-    Run lastHandoff = null;
     // Run -1 warms every contender up (class loading, JIT) and is not counted.
     for (int r = -1; r < reps; r++) {
       if (r < 0) {
-        bareConsumer(r);
-        streams(r, false);
-        streams(r, true);
+        long w0 = System.nanoTime();
+        bareConsumer(warmTopic, r);
+        streams(warmTopic, warmN, r, false);
+        streams(warmTopic, warmN, r, true);
+        if (warmN >= KTABLE_WARMUP_MIN) {
+          ktable(warmTopic, warmN, "warmup", KTableMode.REUSE_SOURCE);
+          ktable(warmTopic, warmN, "warmup", KTableMode.DEFAULT_TOPOLOGY);
+        }
         handoff("bench-replay-empty", 0, "empty-warmup");
-        deltaLogOnly(r);
-        handoff(topic, n, "replica-warmup");
-        System.out.println("replay: warm-up run done");
+        deltaLogOnly(warmTopic, warmN, r);
+        handoff(warmTopic, warmN, "replica-warmup");
+        System.out.printf(
+            Locale.ROOT,
+            "replay: warm-up run on %s (%,d sessions) done in %.1f s%n",
+            warmTopic,
+            warmN,
+            (System.nanoTime() - w0) / 1e9);
         continue;
       }
       Bench.usedHeapAfterGc();
-      lastBare = bareConsumer(r);
+      lastBare = bareConsumer(topic, r);
       bare[r] = lastBare.totalNanos();
       barePhase[r] = lastBare.phaseNanos();
       Bench.usedHeapAfterGc();
-      rocks[r] = streams(r, false).totalNanos();
+      rocks[r] = streams(topic, n, r, false).totalNanos();
       Bench.usedHeapAfterGc();
-      mem[r] = streams(r, true).totalNanos();
+      mem[r] = streams(topic, n, r, true).totalNanos();
+      Bench.usedHeapAfterGc();
+      Run kr = ktable(topic, n, "r" + r, KTableMode.REUSE_SOURCE);
+      ktReuse[r] = kr.totalNanos();
+      ktReuseRestore[r] = kr.phaseNanos();
+      ktReuseBounded |= !kr.complete();
+      Bench.usedHeapAfterGc();
+      Run kp = ktable(topic, n, "r" + r, KTableMode.DEFAULT_TOPOLOGY);
+      ktPlain[r] = kp.totalNanos();
+      ktPlainBounded |= !kp.complete();
       Bench.usedHeapAfterGc();
       empty[r] = handoff("bench-replay-empty", 0, "empty-" + r).totalNanos();
       Bench.usedHeapAfterGc();
-      Run l = deltaLogOnly(r);
+      Run l = deltaLogOnly(topic, n, r);
       logOnly[r] = l.totalNanos();
       logOnlyPhase[r] = l.phaseNanos();
       Bench.usedHeapAfterGc();
-      lastHandoff = handoff(topic, n, "replica-" + r);
-      handoff[r] = lastHandoff.totalNanos();
-      handoffPhase[r] = lastHandoff.phaseNanos();
+      Run h = handoff(topic, n, "replica-" + r);
+      handoff[r] = h.totalNanos();
+      handoffPhase[r] = h.phaseNanos();
       System.out.printf(
           Locale.ROOT,
-          "replay rep %d: bare %.2f s, Handoff on empty topic %.2f s, GlobalKTable RocksDB %.2f s, in-memory %.2f s,"
-              + " KafkaDeltaLog alone %.2f s (reader %.2f s), Handoff %.2f s (reader %.2f s)%n",
+          "replay rep %d: bare %.2f s, Handoff on empty topic %.2f s, GlobalKTable RocksDB %.2f s,"
+              + " in-memory %.2f s, KTable reusing the source topic %.2f s%s, KTable default"
+              + " topology %.2f s%s, KafkaDeltaLog alone %.2f s (reader %.2f s), Handoff %.2f s"
+              + " (reader %.2f s)%n",
           r + 1,
           bare[r] / 1e9,
           empty[r] / 1e9,
           rocks[r] / 1e9,
           mem[r] / 1e9,
+          ktReuse[r] / 1e9,
+          kr.complete() ? "" : " (stopped at the bound)",
+          ktPlain[r] / 1e9,
+          kp.complete() ? "" : " (stopped at the bound)",
           logOnly[r] / 1e9,
           logOnlyPhase[r] / 1e9,
           handoff[r] / 1e9,
@@ -191,6 +279,9 @@ final class ReplayScenario {
     double tBare = Samples.median(bare) / 1e9;
     double tRocks = Samples.median(rocks) / 1e9;
     double tMem = Samples.median(mem) / 1e9;
+    double tKtReuse = Samples.median(ktReuse) / 1e9;
+    double tKtReuseRestore = Samples.median(ktReuseRestore) / 1e9;
+    double tKtPlain = Samples.median(ktPlain) / 1e9;
     double tHandoff = Samples.median(handoff) / 1e9;
     double tHandoffPhase = Samples.median(handoffPhase) / 1e9;
     double tBarePhase = Samples.median(barePhase) / 1e9;
@@ -244,6 +335,30 @@ final class ReplayScenario {
     rep.add(
         Figure.versus(
             SCENARIO,
+            "fresh node to ready, s (ratio: times faster)",
+            tHandoff,
+            "(b'') Streams KTable, RocksDB, reuse.ktable.source.topics: new instance, empty state"
+                + " dir, restores from the topic; new KafkaStreams → store holds every session"
+                + (ktReuseBounded ? " (stopped at the bound: a lower bound)" : ""),
+            tKtReuse,
+            tKtReuse / tHandoff,
+            "≥ 2× faster than (b)",
+            tKtReuse / tHandoff >= 2));
+    rep.add(
+        Figure.versus(
+            SCENARIO,
+            "fresh node to ready, s (ratio: times faster)",
+            tHandoff,
+            "(b''') Streams KTable, RocksDB, default topology: first start, reads the topic as"
+                + " input, writes a changelog; new KafkaStreams → store holds every session"
+                + (ktPlainBounded ? " (stopped at the bound: a lower bound)" : ""),
+            tKtPlain,
+            tKtPlain / tHandoff,
+            "≥ 2× faster than (b)",
+            tKtPlain / tHandoff >= 2));
+    rep.add(
+        Figure.versus(
+            SCENARIO,
             "reading phase only (seek → end offsets), records/s",
             records / tHandoffPhase,
             "(a) bare KafkaConsumer, seek → end offsets",
@@ -280,39 +395,70 @@ final class ReplayScenario {
         String.format(
             Locale.ROOT,
             "Replay best of %d: bare consumer %.3f s, GlobalKTable RocksDB %.3f s, in-memory %.3f"
-                + " s, KafkaDeltaLog alone %.3f s, Handoff %.3f s, Handoff on an empty topic %.3f"
-                + " s.",
+                + " s, KTable reusing the source topic %.3f s, KTable default topology %.3f s,"
+                + " KafkaDeltaLog alone %.3f s, Handoff %.3f s, Handoff on an empty topic %.3f s.",
             reps,
             min(bare),
             min(rocks),
             min(mem),
+            min(ktReuse),
+            min(ktPlain),
             min(logOnly),
             min(handoff),
             min(empty)));
     rep.note(
         String.format(
             Locale.ROOT,
-            "Replay medians of %d alternating runs after one warm-up run of each: bare consumer %.3f s (reading %.3f s),"
-                + " GlobalKTable RocksDB %.3f s, GlobalKTable in-memory %.3f s, Handoff start()"
-                + " %.3f s of which its reader took %.3f s (the rest: ZooKeeper join, topic check,"
-                + " producer and writer-schema publication, announce). Consumers: max.poll.records=%d"
-                + " for all (KafkaDeltaLog's value; Streams' global consumer set to it), other"
-                + " consumer settings Kafka defaults.",
+            "Replay medians of %d alternating runs after one warm-up run of each%s: bare consumer"
+                + " %.3f s (reading %.3f s), GlobalKTable RocksDB %.3f s, GlobalKTable in-memory"
+                + " %.3f s, KTable reusing the source topic %.3f s (of which restoring %.3f s),"
+                + " KTable default topology %.3f s, Handoff start() %.3f s of which its reader took"
+                + " %.3f s (the rest: ZooKeeper join, topic check, producer and writer-schema"
+                + " publication, announce). Consumers: max.poll.records=%d for all (KafkaDeltaLog's"
+                + " value; Streams' global, main and restore consumers set to it), other consumer"
+                + " settings Kafka defaults.",
             reps,
+            warmTopic.equals(topic)
+                ? ""
+                : String.format(Locale.ROOT, " (the warm-up read a topic of %,d sessions)", warmN),
             tBare,
             tBarePhase,
             tRocks,
             tMem,
+            tKtReuse,
+            tKtReuseRestore,
+            tKtPlain,
             tHandoff,
             tHandoffPhase,
             Bench.MAX_POLL_RECORDS));
+    rep.note(
+        "KTable baselines: builder.table(topic, Materialized.as(store)) with the default RocksDB"
+            + " store, its record cache and commit interval, one stream thread, the classic group"
+            + " protocol; a new application id and state directory per run. (b'') is the"
+            + " configuration recommended for a table over a compacted topic"
+            + " (topology.optimization=reuse.ktable.source.topics): the source topic is the"
+            + " changelog, and a new instance with an empty state directory, in a group that has"
+            + " committed the topic's end offsets (committed beforehand, untimed, as a running"
+            + " application leaves them), restores the store from the topic before it processes."
+            + " (b''') is the default topology started for the first time: it reads the topic as"
+            + " input through its consumer group and writes every record to its changelog topic."
+            + " Both are timed from new KafkaStreams until an interactive query (default: active,"
+            + " running tasks only) finds the last record of every partition in the store; the"
+            + " store is then counted to hold every session. Each run's internal topics, consumer"
+            + " group and state directory are deleted afterwards."
+            + (ktReuseBounded || ktPlainBounded
+                ? String.format(
+                    Locale.ROOT,
+                    " A KTable run was stopped at %d s: its figure is a lower bound.",
+                    STREAMS_BOUND.toSeconds())
+                : ""));
   }
 
   private static double min(double[] nanos) {
     return java.util.Arrays.stream(nanos).min().orElse(Double.NaN) / 1e9;
   }
 
-  private Run bareConsumer(int rep) {
+  private Run bareConsumer(String topic, int rep) {
     long t0 = System.nanoTime();
     long records = 0;
     long bytes = 0;
@@ -351,7 +497,7 @@ final class ReplayScenario {
     return true;
   }
 
-  private Run streams(int rep, boolean inMemory) throws Exception {
+  private Run streams(String topic, int expected, int rep, boolean inMemory) throws Exception {
     String app = "bench-gkt-" + (inMemory ? "mem" : "rocksdb") + "-" + rep;
     Path stateDir = bench.tmp.resolve("streams-" + app + "-" + System.nanoTime());
     var p = new Properties();
@@ -406,7 +552,7 @@ final class ReplayScenario {
             }
           });
       streams.start();
-      if (!running.await(10, TimeUnit.MINUTES) || error.get() != null) {
+      if (!running.await(STREAMS_BOUND.toMillis(), TimeUnit.MILLISECONDS) || error.get() != null) {
         throw new IllegalStateException(
             app + " did not reach RUNNING: " + (error.get() == null ? "timeout" : error.get()));
       }
@@ -424,9 +570,9 @@ final class ReplayScenario {
           }
         }
       }
-      if (count < n) {
+      if (count < expected) {
         throw new IllegalStateException(
-            app + " is RUNNING but its store holds " + count + " entries, expected >= " + n);
+            app + " is RUNNING but its store holds " + count + " entries, expected >= " + expected);
       }
       long phase = restoreEnd.get() > 0 ? restoreEnd.get() - restoreStart.get() : t1 - t0;
       return new Run(t1 - t0, phase, count, 0);
@@ -437,8 +583,241 @@ final class ReplayScenario {
     }
   }
 
+  /**
+   * Kafka Streams materialising a KTable from the topic, timed from {@code new KafkaStreams} until
+   * an interactive query finds the last record of every partition in the store (records of one
+   * partition are applied in offset order, so the store then holds the whole partition); the store
+   * is then counted. Stopped at {@link #STREAMS_BOUND}; such a run is returned incomplete.
+   */
+  private Run ktable(String topic, int expected, String label, KTableMode mode) throws Exception {
+    String app =
+        "bench-kt-"
+            + (mode == KTableMode.REUSE_SOURCE ? "reuse" : "default")
+            + "-"
+            + label
+            + "-"
+            + System.nanoTime();
+    Path stateDir = bench.tmp.resolve("streams-" + app);
+    String storeName = "sessions";
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bench.bootstrap()))) {
+      try {
+        Map<TopicPartition, byte[]> lastKeys = lastKeys(topic);
+        if (mode == KTableMode.REUSE_SOURCE) {
+          Map<TopicPartition, OffsetAndMetadata> committed = new HashMap<>();
+          endOffsets(topic).forEach((tp, end) -> committed.put(tp, new OffsetAndMetadata(end)));
+          admin.alterConsumerGroupOffsets(app, committed).all().get(30, TimeUnit.SECONDS);
+        }
+        var p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, app);
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bench.bootstrap());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        p.put(
+            StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG),
+            Bench.MAX_POLL_RECORDS);
+        PROFILE.consumerProperties().forEach((k, v) -> p.put(StreamsConfig.consumerPrefix(k), v));
+        p.put(
+            StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG,
+            mode == KTableMode.REUSE_SOURCE
+                ? StreamsConfig.REUSE_KTABLE_SOURCE_TOPICS
+                : StreamsConfig.NO_OPTIMIZATION);
+        var builder = new StreamsBuilder();
+        builder.table(
+            topic,
+            Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()),
+            Materialized.<byte[], byte[], KeyValueStore<Bytes, byte[]>>as(storeName)
+                .withKeySerde(Serdes.ByteArray())
+                .withValueSerde(Serdes.ByteArray()));
+        Topology topology = builder.build(p);
+        var restoreStart = new AtomicLong(Long.MAX_VALUE);
+        var restoreEnd = new AtomicLong();
+        var error = new AtomicReference<String>();
+        long t0 = System.nanoTime();
+        var streams = new KafkaStreams(topology, p);
+        try {
+          streams.setStateListener(
+              (now, before) -> {
+                if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.PENDING_ERROR) {
+                  error.set("Kafka Streams went " + now);
+                }
+              });
+          streams.setGlobalStateRestoreListener(
+              new StateRestoreListener() {
+                @Override
+                public void onRestoreStart(TopicPartition tp, String store, long from, long to) {
+                  restoreStart.accumulateAndGet(System.nanoTime(), Math::min);
+                }
+
+                @Override
+                public void onBatchRestored(
+                    TopicPartition tp, String store, long end, long count) {}
+
+                @Override
+                public void onRestoreEnd(TopicPartition tp, String store, long total) {
+                  restoreEnd.accumulateAndGet(System.nanoTime(), Math::max);
+                }
+              });
+          streams.start();
+          var query =
+              StoreQueryParameters.fromNameAndType(
+                  storeName, QueryableStoreTypes.<byte[], byte[]>keyValueStore());
+          long deadline = t0 + STREAMS_BOUND.toNanos();
+          ReadOnlyKeyValueStore<byte[], byte[]> store = null;
+          while (true) {
+            if (error.get() != null) {
+              throw new IllegalStateException(app + ": " + error.get());
+            }
+            if (System.nanoTime() - deadline > 0) {
+              System.out.printf(
+                  Locale.ROOT,
+                  "replay: %s stopped at the %d s bound%n",
+                  app,
+                  STREAMS_BOUND.toSeconds());
+              return new Run(STREAMS_BOUND.toNanos(), STREAMS_BOUND.toNanos(), 0, 0, false);
+            }
+            try {
+              if (store == null) {
+                store = streams.store(query);
+              }
+              if (holdsAll(store, lastKeys.values())) {
+                break;
+              }
+            } catch (InvalidStateStoreException e) {
+              store = null; // not queryable yet: starting, rebalancing or restoring
+            }
+            LockSupport.parkNanos(10_000_000L);
+          }
+          long t1 = System.nanoTime();
+          long count = count(store);
+          if (count < expected) {
+            throw new IllegalStateException(
+                app + " holds " + count + " entries in its store, expected >= " + expected);
+          }
+          long phase = restoreEnd.get() > 0 ? restoreEnd.get() - restoreStart.get() : 0;
+          System.out.printf(
+              Locale.ROOT,
+              "replay: %s held %,d entries after %.2f s (restoring %.2f s)%n",
+              app,
+              count,
+              (t1 - t0) / 1e9,
+              phase / 1e9);
+          return new Run(t1 - t0, phase, count, 0);
+        } finally {
+          streams.close(
+              CloseOptions.groupMembershipOperation(
+                      CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                  .withTimeout(Duration.ofSeconds(30)));
+          streams.cleanUp();
+        }
+      } finally {
+        deleteQuietly(stateDir);
+        removeApplication(admin, app);
+      }
+    }
+  }
+
+  /** Deletes a Streams application's internal topics and consumer group; failures are printed. */
+  private static void removeApplication(Admin admin, String app) {
+    try {
+      List<String> internal =
+          admin.listTopics().names().get(30, TimeUnit.SECONDS).stream()
+              .filter(t -> t.startsWith(app + "-"))
+              .toList();
+      if (!internal.isEmpty()) {
+        admin.deleteTopics(internal).all().get(60, TimeUnit.SECONDS);
+      }
+      admin.deleteConsumerGroups(List.of(app)).all().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException | RuntimeException e) {
+      System.out.println("replay: could not remove everything of " + app + ": " + e);
+    }
+  }
+
+  private static boolean holdsAll(
+      ReadOnlyKeyValueStore<byte[], byte[]> store, Iterable<byte[]> keys) {
+    for (byte[] key : keys) {
+      if (store.get(key) == null) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static long count(ReadOnlyKeyValueStore<byte[], byte[]> store) {
+    long count = 0;
+    try (KeyValueIterator<byte[], byte[]> it = store.all()) {
+      while (it.hasNext()) {
+        if (it.next().value != null) {
+          count++;
+        }
+      }
+    }
+    return count;
+  }
+
+  private Map<TopicPartition, Long> endOffsets(String topic) {
+    try (var consumer =
+        new KafkaConsumer<byte[], byte[]>(bench.consumerConfig(PROFILE, "bench-offsets"))) {
+      List<TopicPartition> tps =
+          consumer.partitionsFor(topic).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
+      return consumer.endOffsets(tps);
+    }
+  }
+
+  /**
+   * For every non-empty partition, the key whose first record in it comes last, read before a timed
+   * run. Records of one partition are applied in offset order, so once the store holds these keys
+   * it holds every key of the topic (later records only update keys seen before). Fails if such a
+   * key was deleted by a later tombstone (the store would never hold it).
+   */
+  private Map<TopicPartition, byte[]> lastKeys(String topic) {
+    try (var consumer =
+        new KafkaConsumer<byte[], byte[]>(bench.consumerConfig(PROFILE, "bench-last-keys"))) {
+      List<TopicPartition> tps =
+          consumer.partitionsFor(topic).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
+      Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(tps));
+      end.values().removeIf(offset -> offset == 0);
+      consumer.assign(List.copyOf(end.keySet()));
+      consumer.seekToBeginning(end.keySet());
+      Map<TopicPartition, java.util.Set<ByteBuffer>> seen = new HashMap<>();
+      Map<TopicPartition, ByteBuffer> newest = new HashMap<>();
+      java.util.Set<ByteBuffer> deleted = new java.util.HashSet<>();
+      while (!reached(consumer, end)) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+          TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+          ByteBuffer key = ByteBuffer.wrap(r.key() == null ? new byte[0] : r.key());
+          if (r.value() == null) {
+            deleted.add(key);
+          } else {
+            deleted.remove(key);
+          }
+          if (seen.computeIfAbsent(tp, t -> new java.util.HashSet<>()).add(key)) {
+            newest.put(tp, key);
+          }
+        }
+      }
+      Map<TopicPartition, byte[]> keys = new HashMap<>();
+      newest.forEach(
+          (tp, key) -> {
+            if (deleted.contains(key)) {
+              throw new IllegalStateException(
+                  "the newest key of "
+                      + tp
+                      + " ends in a tombstone: cannot tell when a KTable holds the partition");
+            }
+            keys.put(tp, key.array());
+          });
+      return keys;
+    }
+  }
+
   /** log-sync alone: the topic check, producer, schema publication and reader, no replica. */
-  private Run deltaLogOnly(int rep) {
+  private Run deltaLogOnly(String topic, int expected, int rep) {
     var done = new AtomicReference<ReplayProgress>();
     var sunk = new AtomicLong();
     long t0 = System.nanoTime();
@@ -458,8 +837,9 @@ final class ReplayScenario {
     try {
       log.start(entry -> sunk.incrementAndGet()).join();
       long t1 = System.nanoTime();
-      if (sunk.get() < n) {
-        throw new IllegalStateException("KafkaDeltaLog handed " + sunk + " records, expected " + n);
+      if (sunk.get() < expected) {
+        throw new IllegalStateException(
+            "KafkaDeltaLog handed " + sunk + " records, expected " + expected);
       }
       ReplayProgress p = done.get();
       return new Run(t1 - t0, p.elapsed().toNanos(), p.records(), p.bytes());
