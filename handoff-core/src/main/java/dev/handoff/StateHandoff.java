@@ -820,7 +820,8 @@ public final class StateHandoff<T> implements AutoCloseable {
    */
   private void apply(LogEntry entry, boolean fromLog) {
     String key = entry.record().session();
-    SessionView before = views.get(key);
+    boolean notify = fromLog && phase == Phase.READY && !changeListeners.isEmpty();
+    SessionView before = notify ? views.get(key) : null; // only notifications compare views
     boolean changed = replica.apply(entry);
     SessionView after = before;
     if (changed) {
@@ -847,8 +848,8 @@ public final class StateHandoff<T> implements AutoCloseable {
       ready.clear();
       release.forEach(f -> f.complete(null));
     }
-    if (phase == Phase.READY
-        && !changeListeners.isEmpty()
+    if (notify
+        && changed
         && after != null
         && !Objects.equals(before, after)
         && !entry.record().writer().equals(self.writerId())) {
