@@ -92,7 +92,8 @@ public final class StateHandoff<T> implements AutoCloseable {
   private final Replica replica = new Replica();
 
   // Read by any thread, written on the owner thread only.
-  private final ConcurrentHashMap<String, SessionView> views = new ConcurrentHashMap<>();
+  // Replaced once, when the replay is done (built in one pass, presized); then updated per record.
+  private volatile ConcurrentHashMap<String, SessionView> views = new ConcurrentHashMap<>();
   private volatile Phase phase = Phase.NEW;
   private volatile Member self;
   private volatile Thread ownerThread;
@@ -102,6 +103,9 @@ public final class StateHandoff<T> implements AutoCloseable {
   private final Map<Integer, TreeMap<Long, List<CompletableFuture<Void>>>> waiters =
       new HashMap<>();
   private final Map<String, CompletableFuture<?>> keyTails = new HashMap<>();
+  // False while the start's replay runs: records then only go into the replica, and the views
+  // and the untidy set are built from it in one pass afterwards.
+  private boolean indexed;
   // Sessions with more than one slot or an ended winner: the only ones housekeeping looks at.
   private final Set<String> untidy = new java.util.HashSet<>();
 
@@ -824,7 +828,7 @@ public final class StateHandoff<T> implements AutoCloseable {
     SessionView before = notify ? views.get(key) : null; // only notifications compare views
     boolean changed = replica.apply(entry);
     SessionView after = before;
-    if (changed) {
+    if (changed && indexed) {
       after = replica.read(key).orElse(null);
       if (after == null) {
         views.remove(key);
@@ -859,6 +863,18 @@ public final class StateHandoff<T> implements AutoCloseable {
 
   private Void afterReplay() {
     replica.markCaughtUp();
+    var built =
+        new ConcurrentHashMap<String, SessionView>(
+            Math.max(16, (int) Math.min(1 << 30, replica.knownSessionCount() * 4L / 3 + 1)));
+    replica.forEachView(
+        (view, needsTidying) -> {
+          built.put(view.session(), view);
+          if (needsTidying) {
+            untidy.add(view.session());
+          }
+        });
+    views = built;
+    indexed = true;
     var live = new java.util.HashSet<String>();
     membership.members().forEach(m -> live.add(m.writerId()));
     live.add(self.writerId());

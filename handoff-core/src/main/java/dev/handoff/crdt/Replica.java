@@ -355,6 +355,34 @@ public final class Replica {
     return live;
   }
 
+  /**
+   * Calls {@code action} with the view of every session that has a live slot (what {@link #read}
+   * returns) and whether it {@link #needsTidying}, in no particular order: one pass over the table,
+   * for building an index of every session at once.
+   */
+  public void forEachView(ViewVisitor action) {
+    Objects.requireNonNull(action, "action");
+    sessions.forEachHead(
+        head -> {
+          Slot best = winner(head);
+          if (best != null) {
+            action.accept(
+                view(head.session, best), head.next != null || head.live() && head.ended());
+          }
+        });
+  }
+
+  /** Receives the views of {@link #forEachView}. */
+  @FunctionalInterface
+  public interface ViewVisitor {
+    void accept(SessionView view, boolean needsTidying);
+  }
+
+  /** The number of session keys the replica holds anything for. */
+  public int knownSessionCount() {
+    return sessions.size();
+  }
+
   /** Every session key the replica holds anything for (live, ended, or tombstone markers). */
   public Set<String> knownSessions() {
     return sessions.keys();

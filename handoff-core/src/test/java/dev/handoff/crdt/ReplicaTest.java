@@ -36,6 +36,33 @@ class ReplicaTest {
   }
 
   @Test
+  void forEachViewVisitsWhatReadAndNeedsTidyingSay() {
+    append(replica.stash("plain", "a#1", new byte[] {1}));
+    append(replica.stash("contested", "a#1", new byte[] {2}));
+    append(replica.claim("contested", "b#2", null));
+    append(replica.stash("ended", "a#1", new byte[] {3}));
+    append(replica.end("ended", "a#1"));
+    append(replica.stash("gone", "a#1", new byte[] {4}));
+    append(SlotRecord.tombstone("gone", "a#1"));
+
+    var seen = new java.util.HashMap<String, SessionView>();
+    var tidy = new java.util.HashMap<String, Boolean>();
+    replica.forEachView(
+        (view, needsTidying) -> {
+          assertThat(seen.put(view.session(), view)).as("visited once").isNull();
+          tidy.put(view.session(), needsTidying);
+        });
+    for (String k : replica.knownSessions()) {
+      assertThat(java.util.Optional.ofNullable(seen.get(k))).as(k).isEqualTo(replica.read(k));
+      if (seen.containsKey(k)) {
+        assertThat(tidy.get(k)).as(k).isEqualTo(replica.needsTidying(k));
+      }
+    }
+    assertThat(seen.keySet()).containsExactlyInAnyOrder("plain", "contested", "ended");
+    assertThat(replica.knownSessionCount()).isEqualTo(replica.knownSessions().size());
+  }
+
+  @Test
   void stashOfANewSessionIsAClaimOfEpochOne() {
     SlotRecord r = replica.stash("s", "a#1", new byte[] {1});
     assertThat(r.state().epoch()).isEqualTo(1);
