@@ -127,24 +127,28 @@ final class LogReader {
                   settings.bootstrapServers(),
                   "handoff-log-admin-" + topic));
       admin = a;
-      int partitionCount;
+      TopicSetup.Layout layout;
+      KafkaProducer<byte[], byte[]> producer;
       try {
         checkStopping();
-        partitionCount = TopicSetup.describeOrCreate(a, settings);
+        layout = TopicSetup.ensure(a, settings);
+        checkStopping();
+        producer =
+            new KafkaProducer<>(
+                ClientConfigs.producer(
+                    settings.clientProperties(),
+                    settings.bootstrapServers(),
+                    "handoff-log-producer-" + topic));
       } catch (Throwable t) {
         a.close(Duration.ZERO);
-        admin = null;
         throw t;
+      } finally {
+        admin = null;
       }
-      // The topic exists. The rest of the set-up (its configuration checked, the producer made,
-      // this node's writer schemas published) runs on its own thread while the replay starts:
-      // other writers' schemas precede their data in the topic, ours only have to precede our own
-      // writes. Ready waits for both; a failed check fails the reader after its current poll.
-      CompletableFuture<Void> setUp = new CompletableFuture<>();
-      Thread setUpThread =
-          new Thread(() -> setUp(a, partitionCount, setUp), "handoff-log-setup-" + topic);
-      setUpThread.setDaemon(true);
-      setUpThread.start();
+      // From here the log owns (and closes) the admin client and the producer. The writer schemas
+      // are published while the replay runs (other writers' schemas precede their data in the
+      // topic; ours only have to precede our own writes): ready waits for both.
+      CompletableFuture<Void> published = log.topicReady(layout, producer, a);
       consumer =
           new KafkaConsumer<>(
               ClientConfigs.consumer(
@@ -153,10 +157,10 @@ final class LogReader {
                   "handoff-log-reader-" + topic));
       checkStopping();
       partitions = new ArrayList<>();
-      for (int p = 0; p < partitionCount; p++) {
+      for (int p = 0; p < layout.partitions(); p++) {
         partitions.add(new TopicPartition(topic, p));
       }
-      replayAndFollow(setUp);
+      replayAndFollow(published);
     } catch (Stopping e) {
       // closing
     } catch (InterruptedException e) {
@@ -178,36 +182,6 @@ final class LogReader {
           LOG.debug("Error closing the consumer of topic '{}'", topic, e);
         }
       }
-    }
-  }
-
-  /** On the set-up thread: checks the topic's configuration, makes the producer, publishes. */
-  private void setUp(Admin a, int partitionCount, CompletableFuture<Void> done) {
-    String topic = settings.topic();
-    try {
-      TopicSetup.Layout layout = TopicSetup.checkConfigs(a, settings, partitionCount);
-      checkStopping();
-      var producer =
-          new KafkaProducer<byte[], byte[]>(
-              ClientConfigs.producer(
-                  settings.clientProperties(),
-                  settings.bootstrapServers(),
-                  "handoff-log-producer-" + topic));
-      admin = null;
-      // From here the log owns (and closes) the admin client and the producer.
-      log.topicReady(layout, producer, a)
-          .whenComplete(
-              (v, e) -> {
-                if (e == null) {
-                  done.complete(null);
-                } else {
-                  done.completeExceptionally(e);
-                }
-              });
-    } catch (Throwable t) {
-      admin = null;
-      a.close(Duration.ZERO);
-      done.completeExceptionally(t); // the reader fails with it after its current poll
     }
   }
 
@@ -235,9 +209,6 @@ final class LogReader {
     long backoffMs = 0;
     while (true) {
       checkStopping();
-      if (published.isCompletedExceptionally()) {
-        awaitPublished(published); // throws the set-up's failure
-      }
       try {
         if (!ready && reached(positions, startEnd)) {
           awaitPublished(published);

@@ -30,11 +30,6 @@ final class TopicSetup {
   private TopicSetup() {}
 
   static Layout ensure(Admin admin, LogSettings s) throws InterruptedException {
-    return checkConfigs(admin, s, describeOrCreate(admin, s));
-  }
-
-  /** Creates the topic if it does not exist; returns its partition count. */
-  static int describeOrCreate(Admin admin, LogSettings s) throws InterruptedException {
     String topic = s.topic();
     long deadline = System.nanoTime() + s.requestTimeout().toNanos();
     TopicDescription description = describe(admin, topic, s.requestTimeout());
@@ -72,16 +67,7 @@ final class TopicSetup {
           s.partitions(),
           description.partitions().size());
     }
-    return description.partitions().size();
-  }
 
-  /**
-   * Checks that the topic's configuration suits the delta log (compaction only; a message size
-   * limit the states fit in) and returns its layout.
-   */
-  static Layout checkConfigs(Admin admin, LogSettings s, int partitions)
-      throws InterruptedException {
-    String topic = s.topic();
     var resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
     Map<ConfigResource, Config> configs =
         get(
@@ -108,7 +94,7 @@ final class TopicSetup {
         maxBytes == null || maxBytes.value() == null
             ? 1048588
             : Integer.parseInt(maxBytes.value().trim());
-    return new Layout(partitions, maxMessageBytes);
+    return new Layout(description.partitions().size(), maxMessageBytes);
   }
 
   private static TopicDescription describe(Admin admin, String topic, Duration timeout)
