@@ -3,12 +3,10 @@ package dev.handoff.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.handoff.testkit.FreePorts;
 import dev.handoff.testkit.containers.RequiresDocker;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +44,7 @@ class ComposeDemoIT {
     Files.createDirectories(runDir);
     Path output = runDir.resolve("compose-demo.out");
     String project = "handoff-it-" + ProcessHandle.current().pid();
-    int[] ports = freePorts(3);
+    int[] ports = FreePorts.onLoopback(3);
 
     var pb = new ProcessBuilder("bash", root.resolve("scripts/compose-demo.sh").toString());
     Map<String, String> env = pb.environment();
@@ -154,27 +152,6 @@ class ComposeDemoIT {
         h.onExit().get(left, TimeUnit.NANOSECONDS);
       } catch (Exception e) {
         h.destroyForcibly();
-      }
-    }
-  }
-
-  private static int[] freePorts(int count) {
-    List<ServerSocket> held = new ArrayList<>();
-    try {
-      for (int i = 0; i < count; i++) {
-        // Held open together so the same port is not handed out twice.
-        held.add(new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1")));
-      }
-      return held.stream().mapToInt(ServerSocket::getLocalPort).toArray();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot find free ports on 127.0.0.1", e);
-    } finally {
-      for (ServerSocket s : held) {
-        try {
-          s.close();
-        } catch (IOException ignored) {
-          // the port stays free either way
-        }
       }
     }
   }
