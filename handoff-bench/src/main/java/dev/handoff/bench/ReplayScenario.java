@@ -37,7 +37,6 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
@@ -500,14 +499,7 @@ final class ReplayScenario {
   private Run streams(String topic, int expected, int rep, boolean inMemory) throws Exception {
     String app = "bench-gkt-" + (inMemory ? "mem" : "rocksdb") + "-" + rep;
     Path stateDir = bench.tmp.resolve("streams-" + app + "-" + System.nanoTime());
-    var p = new Properties();
-    p.put(StreamsConfig.APPLICATION_ID_CONFIG, app);
-    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bench.bootstrap());
-    p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-    p.put(
-        StreamsConfig.globalConsumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG),
-        Bench.MAX_POLL_RECORDS);
-    PROFILE.consumerProperties().forEach((k, v) -> p.put(StreamsConfig.globalConsumerPrefix(k), v));
+    Properties p = streamsProperties(app, stateDir, StreamsConfig::globalConsumerPrefix);
     String storeName = "sessions";
     Materialized<byte[], byte[], KeyValueStore<Bytes, byte[]>> materialized =
         inMemory
@@ -518,9 +510,7 @@ final class ReplayScenario {
         topic,
         Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()),
         materialized.withKeySerde(Serdes.ByteArray()).withValueSerde(Serdes.ByteArray()));
-    var restoreStart = new AtomicLong(Long.MAX_VALUE);
-    var restoreEnd = new AtomicLong();
-    var restored = new AtomicLong();
+    var restoring = new RestoreSpan();
     var running = new CountDownLatch(1);
     var error = new AtomicReference<String>();
     long t0 = System.nanoTime();
@@ -535,46 +525,23 @@ final class ReplayScenario {
               running.countDown();
             }
           });
-      streams.setGlobalStateRestoreListener(
-          new StateRestoreListener() {
-            @Override
-            public void onRestoreStart(TopicPartition tp, String store, long from, long to) {
-              restoreStart.accumulateAndGet(System.nanoTime(), Math::min);
-            }
-
-            @Override
-            public void onBatchRestored(TopicPartition tp, String store, long end, long count) {}
-
-            @Override
-            public void onRestoreEnd(TopicPartition tp, String store, long total) {
-              restoreEnd.accumulateAndGet(System.nanoTime(), Math::max);
-              restored.addAndGet(total);
-            }
-          });
+      streams.setGlobalStateRestoreListener(restoring);
       streams.start();
       if (!running.await(STREAMS_BOUND.toMillis(), TimeUnit.MILLISECONDS) || error.get() != null) {
         throw new IllegalStateException(
             app + " did not reach RUNNING: " + (error.get() == null ? "timeout" : error.get()));
       }
       long t1 = System.nanoTime();
-      ReadOnlyKeyValueStore<byte[], byte[]> store =
-          streams.store(
-              StoreQueryParameters.fromNameAndType(
-                  storeName, QueryableStoreTypes.<byte[], byte[]>keyValueStore()));
-      long count = 0;
-      try (KeyValueIterator<byte[], byte[]> it = store.all()) {
-        while (it.hasNext()) {
-          KeyValue<byte[], byte[]> kv = it.next();
-          if (kv.value != null) {
-            count++;
-          }
-        }
-      }
+      long count =
+          count(
+              streams.store(
+                  StoreQueryParameters.fromNameAndType(
+                      storeName, QueryableStoreTypes.<byte[], byte[]>keyValueStore())));
       if (count < expected) {
         throw new IllegalStateException(
             app + " is RUNNING but its store holds " + count + " entries, expected >= " + expected);
       }
-      long phase = restoreEnd.get() > 0 ? restoreEnd.get() - restoreStart.get() : t1 - t0;
+      long phase = restoring.ended() ? restoring.nanos() : t1 - t0;
       return new Run(t1 - t0, phase, count, 0);
     } finally {
       streams.close(Duration.ofSeconds(30));
@@ -608,14 +575,7 @@ final class ReplayScenario {
           endOffsets(topic).forEach((tp, end) -> committed.put(tp, new OffsetAndMetadata(end)));
           admin.alterConsumerGroupOffsets(app, committed).all().get(30, TimeUnit.SECONDS);
         }
-        var p = new Properties();
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, app);
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bench.bootstrap());
-        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        p.put(
-            StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG),
-            Bench.MAX_POLL_RECORDS);
-        PROFILE.consumerProperties().forEach((k, v) -> p.put(StreamsConfig.consumerPrefix(k), v));
+        Properties p = streamsProperties(app, stateDir, StreamsConfig::consumerPrefix);
         p.put(
             StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG,
             mode == KTableMode.REUSE_SOURCE
@@ -629,8 +589,7 @@ final class ReplayScenario {
                 .withKeySerde(Serdes.ByteArray())
                 .withValueSerde(Serdes.ByteArray()));
         Topology topology = builder.build(p);
-        var restoreStart = new AtomicLong(Long.MAX_VALUE);
-        var restoreEnd = new AtomicLong();
+        var restoring = new RestoreSpan();
         var error = new AtomicReference<String>();
         long t0 = System.nanoTime();
         var streams = new KafkaStreams(topology, p);
@@ -641,22 +600,7 @@ final class ReplayScenario {
                   error.set("Kafka Streams went " + now);
                 }
               });
-          streams.setGlobalStateRestoreListener(
-              new StateRestoreListener() {
-                @Override
-                public void onRestoreStart(TopicPartition tp, String store, long from, long to) {
-                  restoreStart.accumulateAndGet(System.nanoTime(), Math::min);
-                }
-
-                @Override
-                public void onBatchRestored(
-                    TopicPartition tp, String store, long end, long count) {}
-
-                @Override
-                public void onRestoreEnd(TopicPartition tp, String store, long total) {
-                  restoreEnd.accumulateAndGet(System.nanoTime(), Math::max);
-                }
-              });
+          streams.setGlobalStateRestoreListener(restoring);
           streams.start();
           var query =
               StoreQueryParameters.fromNameAndType(
@@ -693,7 +637,7 @@ final class ReplayScenario {
             throw new IllegalStateException(
                 app + " holds " + count + " entries in its store, expected >= " + expected);
           }
-          long phase = restoreEnd.get() > 0 ? restoreEnd.get() - restoreStart.get() : 0;
+          long phase = restoring.ended() ? restoring.nanos() : 0;
           System.out.printf(
               Locale.ROOT,
               "replay: %s held %,d entries after %.2f s (restoring %.2f s)%n",
@@ -742,6 +686,45 @@ final class ReplayScenario {
       }
     }
     return true;
+  }
+
+  /** The settings every Streams baseline shares; {@code prefix} picks the consumer they reach. */
+  private Properties streamsProperties(
+      String app, Path stateDir, java.util.function.UnaryOperator<String> prefix) {
+    var p = new Properties();
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, app);
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bench.bootstrap());
+    p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    p.put(prefix.apply(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), Bench.MAX_POLL_RECORDS);
+    PROFILE.consumerProperties().forEach((k, v) -> p.put(prefix.apply(k), v));
+    return p;
+  }
+
+  /** From the first store restore's start to the last one's end, over all partitions. */
+  private static final class RestoreSpan implements StateRestoreListener {
+    private final AtomicLong start = new AtomicLong(Long.MAX_VALUE);
+    private final AtomicLong end = new AtomicLong();
+
+    @Override
+    public void onRestoreStart(TopicPartition tp, String store, long from, long to) {
+      start.accumulateAndGet(System.nanoTime(), Math::min);
+    }
+
+    @Override
+    public void onBatchRestored(TopicPartition tp, String store, long end, long count) {}
+
+    @Override
+    public void onRestoreEnd(TopicPartition tp, String store, long total) {
+      end.accumulateAndGet(System.nanoTime(), Math::max);
+    }
+
+    boolean ended() {
+      return end.get() > 0;
+    }
+
+    long nanos() {
+      return end.get() - start.get();
+    }
   }
 
   private static long count(ReadOnlyKeyValueStore<byte[], byte[]> store) {

@@ -235,13 +235,7 @@ final class LogReader {
         skip(e.topicPartition().partition(), e.offset(), e.getMessage());
         c.seek(e.topicPartition(), e.offset() + 1);
       } catch (RetriableException e) {
-        backoffMs = backoffMs == 0 ? 100 : Math.min(MAX_BACKOFF_MS, backoffMs * 2);
-        LOG.warn(
-            "Transient error reading topic '{}', retrying in {} ms: {}",
-            settings.topic(),
-            backoffMs,
-            e.toString());
-        pause(backoffMs);
+        backoffMs = backOff(backoffMs, "reading", e);
       } catch (InterruptException e) {
         checkStopping();
         throw e;
@@ -412,15 +406,25 @@ final class LogReader {
       } catch (WakeupException e) {
         // close() woke us: checkStopping() ends the loop
       } catch (RetriableException e) {
-        backoffMs = backoffMs == 0 ? 100 : Math.min(MAX_BACKOFF_MS, backoffMs * 2);
-        LOG.warn(
-            "Transient error on topic '{}', retrying in {} ms: {}",
-            settings.topic(),
-            backoffMs,
-            e.toString());
-        pause(backoffMs);
+        backoffMs = backOff(backoffMs, "on", e);
       }
     }
+  }
+
+  /**
+   * After a transient error: logs it, waits 100 ms after the first, then twice as long as the
+   * previous wait up to {@code MAX_BACKOFF_MS}, and returns the wait.
+   */
+  private long backOff(long previousMs, String doing, RetriableException e) {
+    long ms = previousMs == 0 ? 100 : Math.min(MAX_BACKOFF_MS, previousMs * 2);
+    LOG.warn(
+        "Transient error {} topic '{}', retrying in {} ms: {}",
+        doing,
+        settings.topic(),
+        ms,
+        e.toString());
+    pause(ms);
+    return ms;
   }
 
   private void pause(long millis) {
