@@ -8,6 +8,7 @@ import dev.handoff.spi.LogPosition;
 import dev.handoff.spi.SlotRecord;
 import dev.handoff.spi.SlotState;
 import dev.handoff.testkit.EmbeddedKafka;
+import dev.handoff.testkit.TopicRecords;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -536,30 +537,8 @@ class KafkaDeltaLogTest {
   }
 
   static long countRecords(String topic) {
-    try (var consumer =
-        new KafkaConsumer<byte[], byte[]>(
-            Map.of(
-                "bootstrap.servers",
-                kafka.bootstrapServers(),
-                "key.deserializer",
-                ByteArrayDeserializer.class,
-                "value.deserializer",
-                ByteArrayDeserializer.class,
-                "enable.auto.commit",
-                false))) {
-      List<TopicPartition> parts = new ArrayList<>();
-      consumer
-          .partitionsFor(topic)
-          .forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
-      consumer.assign(parts);
-      consumer.seekToBeginning(parts);
-      Map<TopicPartition, Long> end = consumer.endOffsets(parts);
-      long count = 0;
-      while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-        count += consumer.poll(Duration.ofMillis(200)).count();
-      }
-      return count;
-    }
+    return TopicRecords.count(
+        Map.of("bootstrap.servers", kafka.bootstrapServers()), topic, r -> true);
   }
 
   static KafkaProducer<byte[], byte[]> rawProducer() {

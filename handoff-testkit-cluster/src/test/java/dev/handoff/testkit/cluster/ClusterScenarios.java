@@ -293,30 +293,8 @@ abstract class ClusterScenarios {
   /** Records of a session in the topic now, read from the beginning with a bare consumer. */
   private long countRecords(String topic, String session) {
     byte[] needle = session.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    var props = new java.util.HashMap<String, Object>(env().kafkaAdminProperties());
-    props.put(
-        "key.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class);
-    props.put(
-        "value.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class);
-    try (var consumer =
-        new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(props)) {
-      var parts =
-          consumer.partitionsFor(topic).stream()
-              .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition()))
-              .toList();
-      consumer.assign(parts);
-      consumer.seekToBeginning(parts);
-      var end = consumer.endOffsets(parts);
-      long count = 0;
-      while (parts.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-        for (var r : consumer.poll(Duration.ofMillis(200))) {
-          if (contains(r.key(), needle)) {
-            count++;
-          }
-        }
-      }
-      return count;
-    }
+    return dev.handoff.testkit.TopicRecords.count(
+        env().kafkaAdminProperties(), topic, r -> contains(r.key(), needle));
   }
 
   private static boolean contains(byte[] haystack, byte[] needle) {
