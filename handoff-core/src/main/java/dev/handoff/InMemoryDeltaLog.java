@@ -172,7 +172,8 @@ public final class InMemoryDeltaLog {
     // Guarded by the enclosing log's monitor.
     private final long[] position = new long[partitions.size()];
     private final List<Barrier> barriers = new ArrayList<>();
-    private boolean started;
+    private Consumer<LogEntry> startedWith;
+    private CompletableFuture<Void> started;
     private boolean closed;
     private Thread reader;
 
@@ -181,13 +182,17 @@ public final class InMemoryDeltaLog {
       Objects.requireNonNull(sink, "sink");
       var ready = new CompletableFuture<Void>();
       synchronized (InMemoryDeltaLog.this) {
+        if (started != null) {
+          if (sink != startedWith) {
+            throw new IllegalStateException("log view already started with another sink");
+          }
+          return started;
+        }
         if (closed) {
           return CompletableFuture.failedFuture(new IllegalStateException("log view is closed"));
         }
-        if (started) {
-          return CompletableFuture.failedFuture(new IllegalStateException("already started"));
-        }
-        started = true;
+        started = ready;
+        startedWith = sink;
         barriers.add(new Barrier(nextOffset.clone(), ready));
         reader =
             new Thread(
@@ -285,7 +290,7 @@ public final class InMemoryDeltaLog {
     public CompletableFuture<Void> barrier() {
       var done = new CompletableFuture<Void>();
       synchronized (InMemoryDeltaLog.this) {
-        if (closed || !started) {
+        if (closed || started == null) {
           return CompletableFuture.failedFuture(
               new IllegalStateException(closed ? "log view is closed" : "log view not started"));
         }

@@ -2,9 +2,9 @@ package dev.handoff;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.handoff.crdt.ClaimOutcome;
-import dev.handoff.crdt.Hlc;
-import dev.handoff.crdt.Replica;
+import dev.handoff.internal.crdt.ClaimOutcome;
+import dev.handoff.internal.crdt.Hlc;
+import dev.handoff.internal.crdt.Replica;
 import dev.handoff.spi.DeltaLog;
 import dev.handoff.spi.LogEntry;
 import dev.handoff.spi.LogPosition;

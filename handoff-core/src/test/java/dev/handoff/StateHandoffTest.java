@@ -90,7 +90,7 @@ class StateHandoffTest {
 
     var b = node("b");
     assertThat(get(b.pickup("game-1"))).contains("tick=42");
-    assertThat(b.owner("game-1")).contains(b.self().writerId());
+    assertThat(b.owner("game-1")).contains(b.self().writer());
     assertThat(b.ownedKeys()).containsExactly("game-1");
   }
 
@@ -123,8 +123,8 @@ class StateHandoffTest {
         }
       }
       assertThat(wins).as("winners of round %d", i).isEqualTo(1);
-      String winner = get(b.read(key)).isPresent() ? b.owner(key).orElseThrow() : null;
-      assertThat(winner).isIn(b.self().writerId(), c.self().writerId());
+      WriterId winner = get(b.read(key)).isPresent() ? b.owner(key).orElseThrow() : null;
+      assertThat(winner).isIn(b.self().writer(), c.self().writer());
       await().until(() -> c.owner(key).equals(b.owner(key)));
     }
   }
@@ -177,7 +177,7 @@ class StateHandoffTest {
                 new SlotState(1, 0, 99, Long.MAX_VALUE >>> 2, "zombie".getBytes(), false))));
     var c = node("c");
     assertThat(get(c.read("k"))).contains("from-a");
-    assertThat(c.owner("k")).contains(b.self().writerId());
+    assertThat(c.owner("k")).contains(b.self().writer());
     raw.close();
   }
 

@@ -23,12 +23,14 @@ import java.util.function.Consumer;
  *       they never stop the reader.
  * </ul>
  *
- * <p>All methods are thread-safe. {@link #close()} is idempotent; pending futures complete
- * exceptionally.
+ * <p>Lifecycle, as for every Handoff component: {@link #start(Consumer)} is idempotent (a later
+ * call with the same sink returns the same future; with another sink it throws {@link
+ * IllegalStateException}); after {@link #close()} it returns a failed future. {@link #close()} is
+ * idempotent and never throws; pending futures complete exceptionally. All methods are thread-safe.
  */
 public interface DeltaLog extends AutoCloseable {
 
-  /** Starts reading; see the class documentation. May be called once. */
+  /** Starts reading; see the class documentation. Idempotent for the same sink. */
   CompletableFuture<Void> start(Consumer<LogEntry> sink);
 
   /** Appends a record; completes when acknowledged. */

@@ -111,7 +111,7 @@ final class ProcessNode implements ClusterNode {
   private static RuntimeException error(String type, String message) {
     return switch (type) {
       case "Fenced" -> new HandoffException.Fenced(message);
-      case "OwnedElsewhere" -> new HandoffException.OwnedElsewhere(message, "?");
+      case "OwnedElsewhere" -> new HandoffException.OwnedElsewhere(message, null);
       case "Left" -> new HandoffException.Left(message);
       case "NotReady" -> new HandoffException.NotReady(message);
       case "TooLarge" -> new HandoffException.TooLarge(message);

@@ -1,4 +1,4 @@
-package dev.handoff.crdt;
+package dev.handoff.internal.crdt;
 
 import dev.handoff.spi.LogEntry;
 import dev.handoff.spi.SlotRecord;
@@ -16,7 +16,7 @@ import java.util.TreeSet;
 
 /**
  * One node's copy of the replicated session map: per session, the latest record of every writer's
- * slot, read through the rules of the {@code dev.handoff.crdt} package documentation.
+ * slot, read through the rules of the {@code dev.handoff.internal.crdt} package documentation.
  *
  * <p><b>Threading:</b> not thread-safe. One thread (the {@code StateHandoff} owner thread) calls
  * every method; the log's reader hands records to that thread, which calls {@link #apply}.

@@ -1,4 +1,4 @@
-package dev.handoff.crdt;
+package dev.handoff.internal.crdt;
 
 import java.time.Instant;
 import java.util.function.LongSupplier;
