@@ -363,6 +363,49 @@ class StateHandoffTest {
         .hasMessageContaining("operationTimeout");
   }
 
+  @Test
+  void builderOptionsAreSetOnceAndCheckedAtTheSetter() {
+    var b = StateHandoff.<String>builder().name("x");
+    assertThatThrownBy(() -> b.name("y"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("name was already set to x");
+    assertThatThrownBy(() -> b.sweepInterval(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("sweepInterval")
+        .hasMessageContaining("PT-1S");
+    assertThatThrownBy(() -> StateHandoff.<String>builder().deltaLog(topic.open()).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("membership");
+  }
+
+  @Test
+  void startIsIdempotentCloseIsIdempotentAndStartAfterCloseFails() {
+    var a = node("a");
+    assertThat(a.start()).isSameAs(a.start());
+    a.close();
+    a.close();
+    var notStarted =
+        StateHandoff.<String>builder()
+            .deltaLog(topic.open())
+            .membership(cluster.member("late"))
+            .codec(UTF8)
+            .build();
+    notStarted.close();
+    assertThat(notStarted.start()).isCompletedExceptionally();
+    assertThat(notStarted.start()).isSameAs(notStarted.start());
+
+    var view = topic.open();
+    java.util.function.Consumer<dev.handoff.spi.LogEntry> sink = e -> {};
+    assertThat(view.start(sink)).isSameAs(view.start(sink));
+    assertThatThrownBy(() -> view.start(e -> {})).isInstanceOf(IllegalStateException.class);
+    view.close();
+    view.close();
+    var membership = cluster.member("m");
+    assertThat(membership.start()).isSameAs(membership.start());
+    membership.close();
+    membership.close();
+  }
+
   private InMemoryMembership membershipOf(StateHandoff<String> n) {
     return memberships.get(n);
   }
