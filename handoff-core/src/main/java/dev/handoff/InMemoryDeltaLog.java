@@ -174,6 +174,7 @@ public final class InMemoryDeltaLog {
     private final List<Barrier> barriers = new ArrayList<>();
     private Consumer<LogEntry> startedWith;
     private CompletableFuture<Void> started;
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private boolean closed;
     private Thread reader;
 
@@ -264,6 +265,17 @@ public final class InMemoryDeltaLog {
     }
 
     @Override
+    public CompletableFuture<Void> stopped() {
+      return stopped;
+    }
+
+    /** Stops the reader as a fatal error would: {@link #stopped()} fails with {@code cause}. */
+    void failReader(Throwable cause) {
+      stopped.completeExceptionally(cause);
+      close();
+    }
+
+    @Override
     public CompletableFuture<LogPosition> append(SlotRecord record) {
       Objects.requireNonNull(record, "record");
       if (record.state() != null
@@ -325,6 +337,7 @@ public final class InMemoryDeltaLog {
         InMemoryDeltaLog.this.notifyAll();
       }
       pending.forEach(b -> b.done().completeExceptionally(new IllegalStateException("closed")));
+      stopped.complete(null);
       if (r != null && r != Thread.currentThread()) {
         try {
           r.join(10_000);

@@ -438,6 +438,11 @@ class StateHandoffTest {
           }
 
           @Override
+          public CompletableFuture<Void> stopped() {
+            return inner.stopped();
+          }
+
+          @Override
           public CompletableFuture<dev.handoff.spi.LogPosition> append(SlotRecord record) {
             return inner.append(record);
           }

@@ -33,6 +33,15 @@ public interface DeltaLog extends AutoCloseable {
   /** Starts reading; see the class documentation. Idempotent for the same sink. */
   CompletableFuture<Void> start(Consumer<LogEntry> sink);
 
+  /**
+   * Completes when the reader has stopped for good: normally after {@link #close()}; exceptionally,
+   * with the cause, if it stopped by itself (the log can no longer be read, for example its
+   * partition layout changed, access was revoked, or the reader ran out of memory). After that no
+   * record reaches the sink, and a node built on this log must stop serving. An error inside one
+   * record or batch never completes it: such records are skipped and counted.
+   */
+  CompletableFuture<Void> stopped();
+
   /** Appends a record; completes when acknowledged. */
   CompletableFuture<LogPosition> append(SlotRecord record);
 

@@ -83,6 +83,7 @@ public final class KafkaDeltaLog implements DeltaLog {
 
   /** Completed by the reader when replay is done; failed by a reader error or close. */
   private final CompletableFuture<Void> replayed = new CompletableFuture<>();
+  private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
   private final Object lock = new Object();
   // Guarded by lock.
@@ -162,6 +163,11 @@ public final class KafkaDeltaLog implements DeltaLog {
    * #maxStateBytes()} (nothing is sent), and with an {@link IllegalStateException} before start or
    * after close.
    */
+  @Override
+  public CompletableFuture<Void> stopped() {
+    return stopped;
+  }
+
   @Override
   public CompletableFuture<LogPosition> append(SlotRecord record) {
     Objects.requireNonNull(record, "record");
@@ -304,6 +310,7 @@ public final class KafkaDeltaLog implements DeltaLog {
     barrier.close(closed, settings.requestTimeout());
     replayed.completeExceptionally(closed);
     schemas.close(closed);
+    stopped.complete(null);
     callbacks.shutdown();
     LOG.info("Closed delta log on topic '{}'", settings.topic());
   }
@@ -368,6 +375,7 @@ public final class KafkaDeltaLog implements DeltaLog {
     // A misconfigured topic fails start with its own message; anything else names the reader.
     replayed.completeExceptionally(cause instanceof KafkaDeltaLogException k ? k : e);
     barrier.fail(e);
+    stopped.completeExceptionally(e);
   }
 
   private KafkaDeltaLogException closedException() {
