@@ -11,7 +11,7 @@ final class Members implements AutoCloseable {
   private final List<ZkMembership> all = new ArrayList<>();
 
   ZkMembership create(
-      String connectString, String group, String id, UnaryOperator<ZkMembership.Builder> tweak) {
+      String connectString, String group, String id, UnaryOperator<ZkMembershipBuilder> tweak) {
     var builder =
         ZkMembership.builder()
             .connectString(connectString)
