@@ -126,15 +126,19 @@ public final class JvmProcess implements AutoCloseable {
         return Optional.of(ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
       }
       if (readyWhen != null) {
-        Loopback.waitUntil(
-            name + " to be ready",
-            timeout,
-            () -> {
-              if (!process.isAlive()) {
-                throw exitedBeforeReady(process.exitValue());
-              }
-              return readyWhen.getAsBoolean();
-            });
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+          if (!process.isAlive()) {
+            throw exitedBeforeReady(process.exitValue());
+          }
+          if (readyWhen.getAsBoolean()) {
+            break;
+          }
+          if (System.nanoTime() - deadline > 0) {
+            throw new TimeoutException();
+          }
+          Thread.sleep(20); // polling the condition
+        }
       }
       return Optional.empty();
     } catch (TimeoutException e) {
@@ -143,9 +147,7 @@ public final class JvmProcess implements AutoCloseable {
           name + " was not ready within " + timeout + "; " + logTail(), e);
     } catch (ExecutionException e) {
       sigkill();
-      throw e.getCause() instanceof IllegalStateException ise
-          ? ise
-          : new IllegalStateException(name + " failed before it was ready", e.getCause());
+      throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       sigkill();

@@ -132,6 +132,17 @@ class JvmProcessTest {
   }
 
   @Test
+  void aChildThatIsNotReadyInTimeIsKilled(@TempDir Path dir) throws Exception {
+    var p = child(dir).readyWhen(() -> false).start();
+
+    assertThatThrownBy(() -> p.awaitReady(Duration.ofSeconds(2)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("was not ready within PT2S");
+    assertThat(p.awaitExit(Duration.ofSeconds(30))).isTrue();
+    assertThat(p.exited().join()).isEqualTo(137);
+  }
+
+  @Test
   void withoutLineReadingStdoutGoesToTheLogAndACallbackDecidesReadiness(@TempDir Path dir)
       throws Exception {
     Path marker = dir.resolve("started");
