@@ -13,7 +13,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -57,6 +61,7 @@ public final class StateHandoff<T> implements AutoCloseable {
   private final PendingOperations pending;
 
   private final NodeLifecycle lifecycle;
+  private final Executor callerExecutor;
   private CompletableFuture<StateHandoff<T>> started;
 
   StateHandoff(StateHandoffBuilder<T> b) {
@@ -67,6 +72,7 @@ public final class StateHandoff<T> implements AutoCloseable {
         new PendingOperations(
             or(b.operationTimeout, StateHandoffBuilder.DEFAULT_OPERATION_TIMEOUT));
     String name = or(b.name, StateHandoffBuilder.DEFAULT_NAME);
+    this.callerExecutor = or(b.callbackExecutor, ForkJoinPool.commonPool());
     this.listeners = new Listeners<>(codec, b.callbackExecutor, name);
     this.protocol =
         new OwnershipProtocol(
@@ -74,6 +80,7 @@ public final class StateHandoff<T> implements AutoCloseable {
             membership,
             name,
             or(b.endedRetention, StateHandoffBuilder.DEFAULT_ENDED_RETENTION),
+            or(b.maxClockSkew, StateHandoffBuilder.DEFAULT_MAX_CLOCK_SKEW),
             pending::track);
     this.index = protocol.index();
     this.lifecycle =
@@ -86,7 +93,7 @@ public final class StateHandoff<T> implements AutoCloseable {
             or(b.sweepInterval, StateHandoffBuilder.DEFAULT_SWEEP_INTERVAL),
             name);
     protocol.reportRemoteChanges(
-        () -> lifecycle.phase() == NodeLifecycle.Phase.READY && listeners.hasChangeListeners(),
+        () -> lifecycle.phase() == NodeState.RUNNING && listeners.hasChangeListeners(),
         listeners::remoteChange);
   }
 
@@ -162,9 +169,25 @@ public final class StateHandoff<T> implements AutoCloseable {
     return hook;
   }
 
-  /** True once {@link #start()} completed and until {@link #leave()} or {@link #close()}. */
+  /** Where this node is in its life: a snapshot. */
+  public NodeState state() {
+    return lifecycle.phase();
+  }
+
+  /**
+   * Why this node is {@link NodeState#FAILED out of service} (the log reader stopped, or a newer
+   * incarnation of this member took over); empty otherwise.
+   */
+  public Optional<Throwable> failure() {
+    return lifecycle.failure();
+  }
+
+  /**
+   * True once {@link #start()} completed and until {@link #leave()}, {@link #close()} or a failure
+   * that takes the node out of service; what a readiness probe should read.
+   */
   public boolean isReady() {
-    return lifecycle.phase() == NodeLifecycle.Phase.READY;
+    return lifecycle.phase() == NodeState.RUNNING;
   }
 
   /**
@@ -198,18 +221,20 @@ public final class StateHandoff<T> implements AutoCloseable {
   public CompletableFuture<Void> stash(String key, T state) {
     requireKey(key);
     Objects.requireNonNull(state, "state");
-    HandoffException refused = refuseWrite("stash", key);
-    if (refused != null) {
-      return CompletableFuture.failedFuture(refused);
-    }
-    byte[] bytes;
-    try {
-      bytes = codec.encode(state);
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(
-          new HandoffException("cannot encode the state of session '" + key + "'", e));
-    }
-    return pending.track(pending.timed("stash", key, protocol.submitStash(key, bytes)));
+    return lifecycle.admit(
+        "stash",
+        key,
+        callerExecutor,
+        () -> {
+          byte[] bytes;
+          try {
+            bytes = codec.encode(state);
+          } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(
+                new HandoffException("cannot encode the state of session '" + key + "'", e));
+          }
+          return pending.timed("stash", key, protocol.submitStash(key, bytes));
+        });
   }
 
   /**
@@ -226,14 +251,19 @@ public final class StateHandoff<T> implements AutoCloseable {
    */
   public CompletableFuture<Optional<T>> pickup(String key) {
     requireKey(key);
-    HandoffException refused = refuseWrite("pickup", key);
-    if (refused != null) {
-      return CompletableFuture.failedFuture(refused);
-    }
-    CompletableFuture<Optional<byte[]>> claimed =
-        protocol.barrier().thenCompose(v -> protocol.onSession(key, () -> protocol.pickup(key)));
-    return pending.track(
-        pending.timed("pickup", key, claimed.thenApply(o -> o.map(codec::decode))));
+    return lifecycle
+        .admit(
+            "pickup",
+            key,
+            callerExecutor,
+            () ->
+                pending.timed(
+                    "pickup",
+                    key,
+                    protocol
+                        .barrier()
+                        .thenCompose(v -> protocol.onSession(key, () -> protocol.pickup(key)))))
+        .thenApply(o -> o.map(codec::decode));
   }
 
   /**
@@ -242,12 +272,11 @@ public final class StateHandoff<T> implements AutoCloseable {
    */
   public CompletableFuture<Void> end(String key) {
     requireKey(key);
-    HandoffException refused = refuseWrite("end", key);
-    if (refused != null) {
-      return CompletableFuture.failedFuture(refused);
-    }
-    return pending.track(
-        pending.timed("end", key, protocol.onSession(key, () -> protocol.end(key))));
+    return lifecycle.admit(
+        "end",
+        key,
+        callerExecutor,
+        () -> pending.timed("end", key, protocol.onSession(key, () -> protocol.end(key))));
   }
 
   // ------------------------------------------------------------------ reads
@@ -267,7 +296,7 @@ public final class StateHandoff<T> implements AutoCloseable {
   /** Like {@link #peek}, after every record acknowledged before the call has been applied here. */
   public CompletableFuture<Optional<T>> read(String key) {
     requireKey(key);
-    return protocol.barrier().thenApply(v -> peek(key));
+    return toCaller(protocol.barrier()).thenApply(v -> peek(key));
   }
 
   /** The writer that owns the session now, as this replica knows it; empty if it does not exist. */
@@ -371,17 +400,30 @@ public final class StateHandoff<T> implements AutoCloseable {
 
   // ------------------------------------------------------------------ internals
 
-  private HandoffException refuseWrite(String op, String key) {
-    return switch (lifecycle.phase()) {
-      case NEW, STARTING ->
-          new HandoffException.NotReady(
-              "cannot " + op + " session '" + key + "': not ready (start() has not completed)");
-      case LEAVING, LEFT ->
-          new HandoffException.Left(
-              "cannot " + op + " session '" + key + "': this node is leaving the cluster");
-      case CLOSED -> new HandoffException.Left("cannot " + op + " session '" + key + "': closed");
-      case READY -> null;
-    };
+  /**
+   * {@code f}, completed on the caller-facing executor: a caller's dependent stages never run on
+   * the owner thread or a log client's thread, so blocking in them cannot stall the node.
+   */
+  private <R> CompletableFuture<R> toCaller(CompletableFuture<R> f) {
+    var out = new CompletableFuture<R>();
+    f.whenComplete(
+        (r, e) -> {
+          Runnable done =
+              () -> {
+                if (e != null) {
+                  out.completeExceptionally(
+                      e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+                } else {
+                  out.complete(r);
+                }
+              };
+          try {
+            callerExecutor.execute(done);
+          } catch (RejectedExecutionException rejected) {
+            done.run(); // the executor is shut down: complete here rather than never
+          }
+        });
+    return out;
   }
 
   private static void requireKey(String key) {

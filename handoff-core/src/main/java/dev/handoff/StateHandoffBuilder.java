@@ -26,11 +26,13 @@ public final class StateHandoffBuilder<T> {
   Duration sweepInterval;
   Executor callbackExecutor;
   String name;
+  Duration maxClockSkew;
 
   static final Duration DEFAULT_OPERATION_TIMEOUT = Duration.ofSeconds(30);
   static final Duration DEFAULT_ENDED_RETENTION = Duration.ofHours(1);
   static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofSeconds(30);
   static final String DEFAULT_NAME = "node";
+  static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofMinutes(1);
 
   StateHandoffBuilder() {}
 
@@ -79,7 +81,27 @@ public final class StateHandoffBuilder<T> {
     return this;
   }
 
-  /** Where listeners run. Default: one daemon thread of this instance. */
+  /**
+   * How far ahead of this node's clock another node's record time is believed; later times are
+   * capped (and counted), so one node with a wrong clock cannot drag every node's clock along.
+   * Retention is measured on this node's clock only. Default 1 minute.
+   */
+  public StateHandoffBuilder<T> maxClockSkew(Duration skew) {
+    once("maxClockSkew", maxClockSkew);
+    if (skew == null || skew.isNegative()) {
+      throw new IllegalArgumentException("maxClockSkew must be zero or positive, was " + skew);
+    }
+    this.maxClockSkew = skew;
+    return this;
+  }
+
+  /**
+   * Where listeners run and where the futures this node returns complete. Default: listeners on one
+   * daemon thread of this instance, futures on {@link
+   * java.util.concurrent.ForkJoinPool#commonPool()}. Never the node's own threads, so blocking in a
+   * callback cannot stall the node; but a single-threaded executor given here is blocked by a
+   * callback that waits for another operation of the same node.
+   */
   public StateHandoffBuilder<T> callbackExecutor(Executor executor) {
     once("callbackExecutor", callbackExecutor);
     this.callbackExecutor = Objects.requireNonNull(executor, "callbackExecutor");
