@@ -36,9 +36,23 @@ import org.slf4j.LoggerFactory;
  * <p><b>Threading.</b> Every public method is thread-safe and none blocks on the network: writes
  * and pickups return {@link CompletableFuture}s. The replicated state has one owner thread (like
  * the GenServer in the original Elixir sketch); the log's reader thread and the API calls hand work
- * to it. Listeners run on a separate callback executor, so a slow listener never holds up the log.
- * Operations on one session run one after the other, in call order; different sessions proceed in
- * parallel.
+ * to it. Listeners run on a separate callback executor, so a slow listener never holds up the log;
+ * the futures this node returns complete on the caller-facing executor (see {@link
+ * StateHandoffBuilder#callbackExecutor}), never on the owner thread or a log client's thread, so a
+ * dependent stage may block on another operation of the same node. Operations on one session run
+ * one after the other, in call order; different sessions proceed in parallel. If the log reader
+ * stops for good, the node goes {@link NodeState#FAILED out of service}: pending and later
+ * operations fail, and it leaves the membership so that others take its sessions.
+ *
+ * <p><b>Consistency.</b> Per session, successful {@code stash}, {@code pickup} and {@code end}
+ * calls take effect in one order consistent with real time, wherever they ran: a stash that
+ * completes successfully is seen by every later pickup (its state or a newer one), on every node,
+ * after any crash, compaction or broker restart; a write whose node no longer owns the session —
+ * another node claimed it, or this node's membership session expired or a newer incarnation of its
+ * member id took over — fails with {@link HandoffException.Fenced} and never reports success; of
+ * concurrent pickups exactly one wins. The log is the judge: a write completes only once this node
+ * has read it back from the log and found that it counts, and it is issued only while the
+ * membership is certain this node is still a member.
  *
  * <p><b>Errors.</b> Futures complete exceptionally with a {@link HandoffException} subclass: {@link
  * HandoffException.NotReady}, {@link HandoffException.Left}, {@link HandoffException.Fenced},
@@ -208,15 +222,18 @@ public final class StateHandoff<T> implements AutoCloseable {
 
   /**
    * Stores {@code state} as the latest state of session {@code key}, owned by this node. The future
-   * completes when the log has durably acknowledged it (invariant I3): from then on the state
-   * survives this process being killed and is what any node's {@link #pickup} returns, or something
-   * newer. A session nobody owns yet (new, or ended) is claimed by the stash; a session that an
-   * earlier incarnation of this member owned is re-claimed.
+   * completes once the log has durably acknowledged the record and this node has read it back and
+   * found that it counts (invariants I3, I5): from then on the state survives this process being
+   * killed and is what any node's {@link #pickup} returns, or something newer. A session nobody
+   * owns yet (new, or ended) is claimed by the stash; a session that an earlier incarnation of this
+   * member owned is re-claimed once that incarnation is no longer registered. Stashes of one
+   * session are sent one at a time, in call order.
    *
-   * <p>Fails with {@link HandoffException.Fenced} if another node owns the session or this node
-   * lost its membership, {@link HandoffException.TooLarge} (before anything is sent) if the encoded
-   * state exceeds {@link DeltaLog#maxStateBytes()}, {@link HandoffException.Left} after {@link
-   * #leave()}, {@link HandoffException.NotReady} before {@link #start()} completed.
+   * <p>Fails with {@link HandoffException.Fenced} if another node owns the session, claimed it
+   * before this write reached the log, or this node is not certain to be a member now, {@link
+   * HandoffException.TooLarge} (before anything is sent) if the encoded state exceeds {@link
+   * DeltaLog#maxStateBytes()}, {@link HandoffException.Left} after {@link #leave()}, {@link
+   * HandoffException.NotReady} before {@link #start()} completed.
    */
   public CompletableFuture<Void> stash(String key, T state) {
     requireKey(key);
@@ -245,9 +262,11 @@ public final class StateHandoff<T> implements AutoCloseable {
    *
    * <p>Returns empty if the session does not exist (never stashed, or ended). Returns the state
    * without a new claim if this node already owns it. Fails with {@link
-   * HandoffException.OwnedElsewhere} if another node won the race or is running the session (a
-   * RUNNING member other than this one owns it; sessions of LEAVING, gone or earlier incarnations
-   * of this member are taken).
+   * HandoffException.OwnedElsewhere} if another node won the race or may still be running the
+   * session: a RUNNING member other than this one, or another incarnation of this member id that is
+   * still registered (a newer one, or an earlier one that has not expired yet). Sessions of LEAVING
+   * members and of members that are gone are taken. The state returned is the latest write that
+   * counts, also one the previous owner made after this call read the log.
    */
   public CompletableFuture<Optional<T>> pickup(String key) {
     requireKey(key);
