@@ -63,6 +63,7 @@ final class OwnershipProtocol {
   private final OwnerLoop loop;
   private volatile Member self;
   private final Duration endedRetention;
+  private final long maxPendingBytes;
   private final Function<CompletableFuture<LogPosition>, CompletableFuture<LogPosition>> track;
   private final AtomicLong appliedRecords = new AtomicLong();
   private volatile long metadataBytes;
@@ -86,7 +87,9 @@ final class OwnershipProtocol {
       String name,
       Duration endedRetention,
       Duration maxClockSkew,
+      long maxPendingBytes,
       Function<CompletableFuture<LogPosition>, CompletableFuture<LogPosition>> track) {
+    this.maxPendingBytes = maxPendingBytes;
     this.deltaLog = deltaLog;
     this.membership = membership;
     this.endedRetention = endedRetention;
@@ -300,8 +303,10 @@ final class OwnershipProtocol {
 
   /**
    * Queues a stash of {@code bytes} (any thread): fails at once with {@link
-   * HandoffException.TooLarge} if the log would refuse it; completes once the log delivered the
-   * record back and it counts.
+   * HandoffException.TooLarge} if the log would refuse it, with {@link HandoffException.Overloaded}
+   * if the node's budget of pending state bytes is spent; a stash queued behind another of the same
+   * session replaces that one's state (both complete together). Completes once the log delivered
+   * the record back and it counts.
    */
   CompletableFuture<Void> submitStash(String key, byte[] bytes) {
     int limit = deltaLog.maxStateBytes();
@@ -316,13 +321,39 @@ final class OwnershipProtocol {
                   + limit
                   + " bytes; nothing was sent"));
     }
-    return loop.onSession(key, () -> stash(key, bytes));
+    var caller = new CompletableFuture<Void>();
+    loop.execute(
+        () -> {
+          if (!loop.enqueueWrite(key, bytes, caller, v -> stash(key, v), maxPendingBytes)) {
+            caller.completeExceptionally(
+                new HandoffException.Overloaded(
+                    "stash of session '"
+                        + key
+                        + "' refused: this node already holds "
+                        + loop.writeBytes()
+                        + " bytes of states waiting to be sent or confirmed (maxPendingBytes="
+                        + maxPendingBytes
+                        + "); nothing was queued"));
+          }
+        });
+    return caller;
   }
 
   private CompletableFuture<Void> stash(String key, byte[] bytes) {
     requireWritable("stash", key);
     Member me = self;
     SessionView current = index.get(key);
+    if (current != null && current.ended() && !current.owner().equals(me.writerId())) {
+      // Another writer ended it: a stash from a node that still thinks it owns the session must
+      // not bring it back. The key is free again once the ended record is tombstoned.
+      throw new HandoffException.Fenced(
+          "session '"
+              + key
+              + "' was ended by "
+              + current.owner()
+              + "; this node no longer owns it (the key can be used again once the end's"
+              + " retention has passed)");
+    }
     if (current != null
         && !current.ended()
         && !current.owner().equals(me.writerId())

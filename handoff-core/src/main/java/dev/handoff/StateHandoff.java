@@ -95,6 +95,9 @@ public final class StateHandoff<T> implements AutoCloseable {
             name,
             or(b.endedRetention, StateHandoffBuilder.DEFAULT_ENDED_RETENTION),
             or(b.maxClockSkew, StateHandoffBuilder.DEFAULT_MAX_CLOCK_SKEW),
+            b.maxPendingBytes > 0
+                ? b.maxPendingBytes
+                : StateHandoffBuilder.defaultMaxPendingBytes(),
             pending::track);
     this.index = protocol.index();
     this.lifecycle =
@@ -225,9 +228,10 @@ public final class StateHandoff<T> implements AutoCloseable {
    * completes once the log has durably acknowledged the record and this node has read it back and
    * found that it counts (invariants I3, I5): from then on the state survives this process being
    * killed and is what any node's {@link #pickup} returns, or something newer. A session nobody
-   * owns yet (new, or ended) is claimed by the stash; a session that an earlier incarnation of this
-   * member owned is re-claimed once that incarnation is no longer registered. Stashes of one
-   * session are sent one at a time, in call order.
+   * owns yet (new, or ended by this node) is claimed by the stash; one that another node ended
+   * fails with {@link HandoffException.Fenced} until the end's retention has passed; a session that
+   * an earlier incarnation of this member owned is re-claimed once that incarnation is no longer
+   * registered. Stashes of one session are sent one at a time, in call order.
    *
    * <p>Fails with {@link HandoffException.Fenced} if another node owns the session, claimed it
    * before this write reached the log, or this node is not certain to be a member now, {@link

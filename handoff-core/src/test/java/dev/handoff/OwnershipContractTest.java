@@ -162,6 +162,25 @@ class OwnershipContractTest {
     assertThat(b.keys()).doesNotContain("k");
   }
 
+  /**
+   * Found by the randomized fault test: a node whose membership was lost and re-registered kept
+   * stashing a session that another node had picked up and ended, and each stash re-created it.
+   */
+  @Test
+  void aStashOfASessionThatAnotherNodeEndedFailsInsteadOfReCreatingIt() {
+    var zombieMembership = new ZombieMembership(cluster, "a");
+    var a = node(topic.open(), zombieMembership, "a");
+    get(a.stash("k", "v1"));
+    zombieMembership.expireWhilePaused();
+    var b = node("b");
+    await().until(() -> b.members().stream().noneMatch(m -> m.id().equals("a")));
+    assertThat(get(b.pickup("k"))).contains("v1");
+    get(b.end("k"));
+    await().until(() -> get(a.read("k")).isEmpty());
+    assertThat(failure(a.stash("k", "again"))).isInstanceOf(HandoffException.Fenced.class);
+    assertThat(get(node("c").read("k"))).isEmpty();
+  }
+
   /** Item 3: a failed append does not make the replica's metadata grow for ever. */
   @Test
   void oneFailedAppendDoesNotMakeMetadataGrowWithEveryLaterWrite() {
