@@ -19,13 +19,16 @@ public record Anomaly(Kind kind, String key, String detail, List<Op> ops) {
     LOST_WRITE,
     /** Two writers' ok stashes of one session diverged, or interleaved in real time. */
     TWO_OWNERS,
-    /** A stash completed ok after another writer's pickup of the session had completed. */
+    /**
+     * A stash completed ok after another writer's pickup of the session had completed, or after the
+     * session had been ended.
+     */
     ZOMBIE_WRITE,
     /** After healing, a live session is owned by a gone writer or by one that does not host it. */
     UNOWNED,
     /** A read returned a value no stash wrote, or one written by a stash that failed. */
     PHANTOM_READ,
-    /** A session ended ok came back: read as present, or stashed ok, after the end. */
+    /** A session ended ok came back: a pickup or read invoked after the end found it. */
     RESURRECTED
   }
 

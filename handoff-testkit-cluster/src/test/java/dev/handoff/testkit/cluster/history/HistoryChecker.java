@@ -81,6 +81,21 @@ public final class HistoryChecker {
     }
   }
 
+  /**
+   * Checks a run's directory again ({@code *.history} and {@code ending.txt}, as the fault test
+   * leaves them under {@code target/fault-runs/}) and prints the report: {@code java -cp <test
+   * classpath> dev.handoff.testkit.cluster.history.HistoryChecker <dir>}.
+   */
+  public static void main(String[] args) throws java.io.IOException {
+    java.nio.file.Path dir = java.nio.file.Path.of(args[0]);
+    List<java.nio.file.Path> files;
+    try (var list = java.nio.file.Files.list(dir)) {
+      files = list.filter(p -> p.toString().endsWith(".history")).sorted().toList();
+    }
+    var report = check(HistoryFile.read(files), HistoryFile.readEnding(dir.resolve("ending.txt")));
+    System.out.println(report.describe(args.length > 1 ? Integer.parseInt(args[1]) : 3));
+  }
+
   /** Checks {@code ops} (every node's history, final reads included) and the {@code ending}. */
   public static Report check(Collection<Op> ops, Ending ending) {
     Objects.requireNonNull(ending, "ending");
@@ -285,9 +300,29 @@ public final class HistoryChecker {
       }
     }
 
-    /** (c) An ok stash acknowledged after another writer's pickup of the session completed. */
+    /**
+     * (c) An ok stash acknowledged after another writer's pickup of the session completed, or
+     * invoked after the session was ended.
+     */
     private void zombieWrites(List<Anomaly> out) {
       var reported = new HashSet<Op>();
+      for (Op e : okEnds) {
+        for (Op s : okStashes) {
+          if (s.invokedAt() > e.completedAt() && !reacquired(s.writer(), e, s) && reported.add(s)) {
+            out.add(
+                new Anomaly(
+                    Kind.ZOMBIE_WRITE,
+                    key,
+                    s.writer()
+                        + "'s stash of "
+                        + s.written()
+                        + " was acknowledged, invoked after "
+                        + e.writer()
+                        + " had ended the session",
+                    List.of(s, e)));
+          }
+        }
+      }
       for (Op p : reads) {
         if (!p.acquired()) {
           continue;
@@ -449,24 +484,17 @@ public final class HistoryChecker {
       return null;
     }
 
-    /** A session ended ok that a later read finds, or that a stash invoked later writes ok. */
+    /** A session ended ok that a pickup or read invoked later finds. */
     private void resurrected(List<Anomaly> out) {
       for (Op e : okEnds) {
-        for (Op op : ops) {
-          boolean later = op.invokedAt() > e.completedAt();
-          boolean present =
-              (op.type() == Op.Type.PICKUP || op.type() == Op.Type.READ)
-                  && op.returned().isPresent();
-          if (later && (present || (op.type() == Op.Type.STASH && op.ok()))) {
+        for (Op r : reads) {
+          if (r.invokedAt() > e.completedAt() && r.returned().isPresent()) {
             out.add(
                 new Anomaly(
                     Kind.RESURRECTED,
                     key,
-                    "ended ok by "
-                        + e.writer()
-                        + ", then "
-                        + (present ? "read as present" : "stashed ok"),
-                    List.of(op, e)));
+                    "ended ok by " + e.writer() + ", then read as " + r.returned().get(),
+                    List.of(r, e)));
             return;
           }
         }

@@ -121,6 +121,45 @@ public final class HistoryFile {
     }
   }
 
+  /** Writes the ending of a run (next to its histories), so the checker can be run again later. */
+  public static void writeEnding(Path file, HistoryChecker.Ending ending) {
+    var lines = new ArrayList<String>();
+    new java.util.TreeSet<>(ending.liveWriters()).forEach(w -> lines.add("live\t" + w));
+    new java.util.TreeMap<>(ending.owners()).forEach((k, w) -> lines.add("owner\t" + k + "\t" + w));
+    new java.util.TreeMap<>(ending.hosted())
+        .forEach(
+            (w, keys) ->
+                lines.add("hosted\t" + w + "\t" + String.join(",", new java.util.TreeSet<>(keys))));
+    try {
+      Files.write(file, lines, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  /** Reads what {@link #writeEnding} wrote. */
+  public static HistoryChecker.Ending readEnding(Path file) {
+    var live = new java.util.HashSet<String>();
+    var owners = new java.util.HashMap<String, String>();
+    var hosted = new java.util.HashMap<String, java.util.Set<String>>();
+    try {
+      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        String[] f = line.split("\t", -1);
+        switch (f[0]) {
+          case "live" -> live.add(f[1]);
+          case "owner" -> owners.put(f[1], f[2]);
+          case "hosted" ->
+              hosted.put(
+                  f[1], f[2].isEmpty() ? java.util.Set.of() : java.util.Set.of(f[2].split(",")));
+          default -> throw new IllegalArgumentException("not an ending line: " + line);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+    return new HistoryChecker.Ending(live, owners, hosted);
+  }
+
   /** Reads and merges history files; operations in invocation order. */
   public static List<Op> read(Collection<Path> files) {
     var lines = new ArrayList<String>();
