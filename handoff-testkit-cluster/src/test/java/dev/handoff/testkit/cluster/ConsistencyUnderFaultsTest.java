@@ -50,21 +50,25 @@ class ConsistencyUnderFaultsTest {
   private static final Duration DEFAULT_FAULTS = Duration.ofSeconds(80);
   private static final Duration HEAL = SESSION_TIMEOUT.multipliedBy(3).plusSeconds(5);
 
+  private static final Duration WARM_UP = Duration.ofSeconds(3);
+  private static final Duration NODE_START_TIMEOUT = Duration.ofSeconds(120);
+
+  private final long seed =
+      Long.getLong(
+          "handoff.fault.seed", new java.security.SecureRandom().nextLong() & Long.MAX_VALUE);
+  private final Duration faults = faultDuration();
+  private final Path dir =
+      Path.of("target", "fault-runs", "seed-" + seed + "-" + System.currentTimeMillis())
+          .toAbsolutePath();
+  private final String topic = "fault-" + Long.toHexString(seed);
+  private final CopyOnWriteArrayList<FaultNodeProcess> nodes = new CopyOnWriteArrayList<>();
   private final AtomicInteger launches = new AtomicInteger();
+  private EmbeddedZooKeeper zooKeeper;
+  private KafkaBrokerProcess broker;
 
   @Test
   void noAcknowledgedWriteIsLostOrDoubledUnderPausesKillsExpiriesBrokerRestartsAndLeaves()
       throws Exception {
-    long seed = Long.getLong("handoff.fault.seed", new java.security.SecureRandom().nextLong());
-    String minutes = System.getProperty("handoff.fault.minutes");
-    Duration faults =
-        minutes == null
-            ? DEFAULT_FAULTS
-            : Duration.ofMillis((long) (Double.parseDouble(minutes) * 60_000));
-    var enabled = Nemesis.parse(System.getProperty("handoff.fault.faults"));
-    Path dir =
-        Path.of("target", "fault-runs", "seed-" + seed + "-" + System.currentTimeMillis())
-            .toAbsolutePath();
     Files.createDirectories(dir);
     log.info(
         "fault test: seed {} (replay: -Dhandoff.fault.seed={}), faults for {} s, files in {}",
@@ -73,63 +77,43 @@ class ConsistencyUnderFaultsTest {
         faults.toSeconds(),
         dir);
     long t0 = System.nanoTime();
-
-    var nodes = new CopyOnWriteArrayList<FaultNodeProcess>();
-    HistoryChecker.Report report;
     Nemesis nemesis;
     try (var zk = EmbeddedZooKeeper.start();
-        var broker = KafkaBrokerProcess.start(dir.resolve("kafka"))) {
-      String topic = "fault-" + Long.toHexString(seed);
-      var launcher =
-          new java.util.function.Function<String, FaultNodeProcess>() {
-            @Override
-            public FaultNodeProcess apply(String memberId) {
-              String name = memberId + "." + launches.incrementAndGet();
-              return FaultNodeProcess.start(
-                  config(broker, zk, topic, memberId),
-                  name,
-                  dir.resolve(name + ".history"),
-                  seed * 31 + launches.get(),
-                  dir.resolve(name + ".log"),
-                  Duration.ofSeconds(120));
-            }
-          };
+        var kafka = KafkaBrokerProcess.start(dir.resolve("kafka"))) {
+      zooKeeper = zk;
+      broker = kafka;
       try {
-        var starting = new ArrayList<CompletableFuture<FaultNodeProcess>>();
-        for (int i = 1; i <= NODES; i++) {
-          String memberId = "node-" + i;
-          starting.add(CompletableFuture.supplyAsync(() -> launcher.apply(memberId)));
-        }
-        starting.forEach(f -> nodes.add(f.join()));
+        startNodes();
         nemesis =
             new Nemesis(
                 seed,
                 SESSION_TIMEOUT,
                 zk,
-                broker,
+                kafka,
                 nodes,
-                launcher,
-                enabled,
+                this::launch,
+                Nemesis.parse(System.getProperty("handoff.fault.faults")),
                 dir.resolve("nemesis.log"));
         nemesis.event(null, "nodes ready: " + nodes);
-        Nemesis.hold(Duration.ofSeconds(3)); // let sessions exist before the first fault
+        Nemesis.hold(WARM_UP); // sessions exist before the first fault
         nemesis.run(faults);
         nemesis.event(null, "faults over; healing for " + HEAL.toSeconds() + " s");
+        // The time sessions of gone members have to find a live owner: a bound, not a wait.
         Nemesis.hold(HEAL);
-        var hosted = quiesce(nodes);
+        var hosted = quiesce();
         nemesis.event(null, "workload stopped; final reads");
-        var ending = finalReads(broker, zk, topic, dir, hosted);
-        HistoryFile.writeEnding(dir.resolve("ending.txt"), ending);
-        report = HistoryChecker.check(HistoryFile.read(histories(dir)), ending);
+        HistoryFile.writeEnding(dir.resolve("ending.txt"), finalReads(hosted));
       } finally {
         nodes.forEach(FaultNodeProcess::kill);
       }
     }
 
-    var ops = HistoryFile.read(histories(dir));
+    var ops = HistoryFile.read(histories());
+    var report = HistoryChecker.check(ops, HistoryFile.readEnding(dir.resolve("ending.txt")));
     String summary =
         String.format(
-            "seed %d (replay with -Dhandoff.fault.seed=%d), %d s; nemesis %s; operations %s;%n%s%nfiles: %s",
+            "seed %d (replay with -Dhandoff.fault.seed=%d), %d s; nemesis %s; operations %s;%n%s%n"
+                + "files: %s",
             seed,
             seed,
             TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0),
@@ -139,7 +123,6 @@ class ConsistencyUnderFaultsTest {
             dir);
     Files.writeString(dir.resolve("report.txt"), report.describe(Integer.MAX_VALUE) + "\n");
     log.info("fault test result: {}", summary);
-    System.out.println(summary);
     // A run where nothing happened proves nothing: the workload must have written and moved
     // sessions, and the nemesis must have struck.
     assertThat(count(ops, Op.Type.STASH)).as("ok stashes; " + summary).isGreaterThan(1_000);
@@ -150,11 +133,40 @@ class ConsistencyUnderFaultsTest {
     assertThat(report.anomalies().size()).as(summary).isZero();
   }
 
-  private static NodeConfig config(
-      KafkaBrokerProcess broker, EmbeddedZooKeeper zk, String topic, String memberId) {
+  private static Duration faultDuration() {
+    String minutes = System.getProperty("handoff.fault.minutes");
+    return minutes == null
+        ? DEFAULT_FAULTS
+        : Duration.ofMillis((long) (Double.parseDouble(minutes) * 60_000));
+  }
+
+  /** Starts {@code node-1} to {@code node-N} at once. */
+  private void startNodes() {
+    var starting = new ArrayList<CompletableFuture<FaultNodeProcess>>();
+    for (int i = 1; i <= NODES; i++) {
+      String memberId = "node-" + i;
+      starting.add(CompletableFuture.supplyAsync(() -> launch(memberId)));
+    }
+    starting.forEach(f -> nodes.add(f.join()));
+  }
+
+  /** Starts a node JVM named {@code <memberId>.<launch number>} in the histories. */
+  private FaultNodeProcess launch(String memberId) {
+    int n = launches.incrementAndGet();
+    String name = memberId + "." + n;
+    return FaultNodeProcess.start(
+        config(memberId),
+        name,
+        dir.resolve(name + ".history"),
+        seed * 31 + n,
+        dir.resolve(name + ".log"),
+        NODE_START_TIMEOUT);
+  }
+
+  private NodeConfig config(String memberId) {
     return new NodeConfig(
         broker.bootstrapServers(),
-        zk.connectString(),
+        zooKeeper.connectString(),
         topic,
         4,
         1,
@@ -165,7 +177,7 @@ class ConsistencyUnderFaultsTest {
   }
 
   /** Stops every node's workload; returns what each writer holds. */
-  private static Map<String, Set<String>> quiesce(List<FaultNodeProcess> nodes) {
+  private Map<String, Set<String>> quiesce() {
     var replies = nodes.stream().map(FaultNodeProcess::quiesce).toList();
     var hosted = new HashMap<String, Set<String>>();
     for (var f : replies) {
@@ -183,16 +195,10 @@ class ConsistencyUnderFaultsTest {
    * A fresh node reads every session any history mentions (and any it knows), recording the reads
    * as the history of node "final"; returns the ending: live members, owners, who hosts what.
    */
-  private static HistoryChecker.Ending finalReads(
-      KafkaBrokerProcess broker,
-      EmbeddedZooKeeper zk,
-      String topic,
-      Path dir,
-      Map<String, Set<String>> hosted)
-      throws Exception {
+  private HistoryChecker.Ending finalReads(Map<String, Set<String>> hosted) throws Exception {
     var keys = new TreeSet<String>();
-    HistoryFile.read(histories(dir)).forEach(op -> keys.add(op.key()));
-    var built = NodeFactory.build(config(broker, zk, topic, "final-reader"));
+    HistoryFile.read(histories()).forEach(op -> keys.add(op.key()));
+    var built = NodeFactory.build(config("final-reader"));
     var reader = built.handoff();
     try (var history = HistoryFile.record("final", dir.resolve("final.history"))) {
       reader.start().get(60, TimeUnit.SECONDS);
@@ -215,7 +221,7 @@ class ConsistencyUnderFaultsTest {
     }
   }
 
-  private static List<Path> histories(Path dir) throws IOException {
+  private List<Path> histories() throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
       return files.filter(p -> p.toString().endsWith(".history")).sorted().toList();
     }
