@@ -47,7 +47,7 @@ class ConsistencyUnderFaultsTest {
   // Longer than any pause, so a zombie's late write never meets a session whose end was forgotten.
   private static final Duration ENDED_RETENTION = Duration.ofSeconds(20);
   private static final int NODES = 3;
-  private static final Duration DEFAULT_FAULTS = Duration.ofSeconds(80);
+  private static final Duration DEFAULT_FAULTS = Duration.ofSeconds(70);
   private static final Duration HEAL = SESSION_TIMEOUT.multipliedBy(3).plusSeconds(5);
 
   private static final Duration WARM_UP = Duration.ofSeconds(3);

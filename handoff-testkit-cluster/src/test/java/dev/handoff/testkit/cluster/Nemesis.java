@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
@@ -210,13 +209,6 @@ final class Nemesis {
         out.add(Fault.valueOf(s.trim().toUpperCase(java.util.Locale.ROOT)));
       }
     }
-    return out;
-  }
-
-  /** The faults that ran, for reports. */
-  List<String> describeCounts() {
-    var out = new ArrayList<String>();
-    counts().forEach((f, n) -> out.add(f + "=" + n));
     return out;
   }
 }
