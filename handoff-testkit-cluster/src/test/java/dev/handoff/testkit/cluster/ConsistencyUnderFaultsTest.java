@@ -210,7 +210,7 @@ class ConsistencyUnderFaultsTest {
         var value = reader.read(key).get(30, TimeUnit.SECONDS);
         history.ok(seq, Op.Type.READ, value.orElse(null));
         if (value.isPresent()) {
-          owners.put(key, reader.owner(key).orElse("nobody"));
+          owners.put(key, reader.owner(key).map(Object::toString).orElse("nobody"));
         }
       }
       Set<String> live =

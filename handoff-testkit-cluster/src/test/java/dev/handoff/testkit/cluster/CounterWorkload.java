@@ -226,7 +226,7 @@ final class CounterWorkload {
       if (held.containsKey(key) || pickingUp.contains(key)) {
         continue;
       }
-      Optional<String> owner = handoff.owner(key);
+      Optional<String> owner = handoff.owner(key).map(Object::toString);
       if (owner.isPresent() && (owner.get().equals(me) || !live.contains(owner.get()))) {
         orphans.add(key);
       }
