@@ -74,6 +74,28 @@ final class OwnershipProtocol {
   private final Map<String, Unconfirmed> unconfirmed = new HashMap<>();
   private volatile HandoffException stoppedWith;
   private long skewReported;
+  // Handover: whether this node takes sessions handed to it now, and who hears of them.
+  private volatile Supplier<Boolean> acceptingHandovers = () -> false;
+  private volatile HandoverSink onArrival = (key, value, from) -> {};
+  // Owner-thread state: this node's handovers waiting for the receiver's claim, by session.
+  private final Map<String, Transfer> transfers = new HashMap<>();
+
+  /** Hears of sessions handed to this node, once it owns them. */
+  interface HandoverSink {
+    void arrived(String session, byte[] value, String from);
+  }
+
+  /** A handover of this node waiting for the receiver to claim (or refuse). */
+  private static final class Transfer {
+    final String target;
+    final long epoch;
+    final CompletableFuture<String> taken = new CompletableFuture<>(); // the new owner
+
+    Transfer(String target, long epoch) {
+      this.target = target;
+      this.epoch = epoch;
+    }
+  }
 
   /** A write of this node waiting for the log to deliver it back. */
   private record Unconfirmed(SlotRecord record, CompletableFuture<Boolean> counted) {}
@@ -140,6 +162,10 @@ final class OwnershipProtocol {
     return loop;
   }
 
+  long maxPendingBytes() {
+    return maxPendingBytes;
+  }
+
   SessionIndex index() {
     return index;
   }
@@ -191,6 +217,9 @@ final class OwnershipProtocol {
         unconfirmed.remove(key);
         mine.counted().complete(replica.winsAt(key, record.writer(), entry.offset()));
       }
+    }
+    if (me != null && index.built()) {
+      onHandoverRecord(entry, me);
     }
     offsets.advance(entry.partition(), entry.offset());
     if (notify
@@ -588,6 +617,110 @@ final class OwnershipProtocol {
               }
               return null;
             });
+  }
+
+  // ---------------------------------------------------------------- handover
+
+  /** Sessions handed to this node are taken while {@code accepting} says so, and reported. */
+  void receiveHandovers(Supplier<Boolean> accepting, HandoverSink sink) {
+    this.acceptingHandovers = accepting;
+    this.onArrival = sink;
+  }
+
+  /** What a record of {@code entry}'s session means for handovers, on either side. */
+  private void onHandoverRecord(LogEntry entry, Member me) {
+    SlotRecord record = entry.record();
+    String key = record.session();
+    Transfer transfer = transfers.get(key);
+    if (transfer != null) {
+      SessionView now = index.get(key);
+      if (record.isTombstone() && record.writer().equals(transfer.target)) {
+        transfer.taken.complete(null); // the receiver refused
+      } else if (now != null && now.epoch() > transfer.epoch) {
+        transfer.taken.complete(now.owner());
+      }
+    }
+    SlotState state = record.state();
+    if (state != null
+        && me.writerId().equals(state.handoverTo())
+        && replica.winsAt(key, record.writer(), entry.offset())) {
+      loop.onSession(key, () -> accept(key, record.writer()));
+    }
+  }
+
+  /** A session was handed to this node: claim it, or refuse (a tombstone of our own slot). */
+  private CompletableFuture<Void> accept(String key, String from) {
+    Member me = self;
+    SessionView v = index.get(key);
+    if (v == null || !me.writerId().equals(v.handoverTo()) || !v.owner().equals(from)) {
+      return CompletableFuture.completedFuture(null); // taken back, or superseded meanwhile
+    }
+    if (!acceptingHandovers.get() || !membership.writable() || stoppedWith != null) {
+      log.info("refusing the handover of session '{}' from {}", key, from);
+      return track
+          .apply(deltaLog.append(SlotRecord.tombstone(key, me.writerId())))
+          .handle((p, e) -> null);
+    }
+    return claim(key)
+        .handle(
+            (view, e) -> {
+              if (e == null) {
+                onArrival.arrived(key, view.value(), from);
+              } else {
+                log.debug("the handover of session '{}' from {} was not won", key, from, e);
+              }
+              return null;
+            });
+  }
+
+  /**
+   * Hands {@code key} to {@code target} with {@code bytes} as its last state here: a write that
+   * says so, then the receiver's claim. Completes with the new owner's writer id once the receiver
+   * took it; with this node's own writer id if it refused or did not take it within {@code timeout}
+   * and this node took the session back (the claims of the two decide by log order).
+   */
+  CompletableFuture<String> handover(String key, byte[] bytes, String target, Duration timeout) {
+    return loop.onSession(key, () -> startHandover(key, bytes, target, timeout));
+  }
+
+  private CompletableFuture<String> startHandover(
+      String key, byte[] bytes, String target, Duration timeout) {
+    requireWritable("hand over", key);
+    Member me = self;
+    SlotRecord release;
+    try {
+      release = replica.release(key, me.writerId(), bytes, target);
+    } catch (FencingException e) {
+      throw fenced(e);
+    }
+    var transfer = new Transfer(target, release.state().epoch());
+    transfers.put(key, transfer);
+    CompletableFuture<String> result =
+        write(release, key)
+            .thenCompose(
+                v ->
+                    transfer
+                        .taken
+                        .completeOnTimeout(null, timeout.toMillis(), TimeUnit.MILLISECONDS)
+                        .thenApplyAsync(owner -> owner, loop.executor()))
+            .thenCompose(
+                owner -> {
+                  if (owner != null) {
+                    return CompletableFuture.completedFuture(owner);
+                  }
+                  SessionView now = index.get(key);
+                  if (now != null && now.epoch() > transfer.epoch) {
+                    return CompletableFuture.completedFuture(now.owner()); // taken meanwhile
+                  }
+                  // refused or not taken in time: take it back; the first claim in the log wins
+                  return claim(key)
+                      .handle(
+                          (view, e) -> {
+                            SessionView after = index.get(key);
+                            return after == null ? me.writerId() : after.owner();
+                          });
+                });
+    return result.whenComplete((o, e) -> loop.run(() -> transfers.remove(key, transfer)));
   }
 
   // ---------------------------------------------------------------- who may write
