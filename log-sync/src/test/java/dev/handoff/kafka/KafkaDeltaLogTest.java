@@ -522,6 +522,43 @@ class KafkaDeltaLogTest {
   }
 
   @Test
+  void anErrorThatKillsTheReaderCompletesStoppedEvenIfTheListenerThrowsToo() throws Exception {
+    String topic = newTopic();
+    KafkaDeltaLog log =
+        open(
+            logOn(topic, 1)
+                .listener(
+                    new KafkaDeltaLog.Listener() {
+                      @Override
+                      public void onReaderFailed(Throwable cause) {
+                        throw new AssertionError("listener bug");
+                      }
+                    }));
+    join(
+        log.start(
+            e -> {
+              if (e.record().session().equals("huge")) {
+                throw new OutOfMemoryError("Java heap space (simulated)");
+              }
+            }));
+    join(log.append(new SlotRecord("huge", "w#1", state(1, "h"))));
+    assertThat(log.stopped())
+        .failsWithin(Duration.ofSeconds(10))
+        .withThrowableThat()
+        .withMessageContaining("reader of topic '" + topic + "' stopped")
+        .withMessageContaining("OutOfMemoryError");
+    assertThat(log.isReady()).isFalse();
+    assertThat(log.append(SlotRecord.tombstone("s", "w#1")))
+        .failsWithin(Duration.ofSeconds(1))
+        .withThrowableThat()
+        .withMessageContaining("OutOfMemoryError");
+    assertThat(log.barrier())
+        .failsWithin(Duration.ofSeconds(1))
+        .withThrowableThat()
+        .withMessageContaining("OutOfMemoryError");
+  }
+
+  @Test
   void aSinkThatThrowsIsCountedAndTheReaderGoesOn() throws Exception {
     String topic = newTopic();
     var good = new Recorder();
