@@ -53,7 +53,8 @@ class PartitionLayoutTest {
   }
 
   private static SlotRecord record(String session) {
-    return new SlotRecord(session, "node#1", new SlotState(1, SlotState.SELF, 1, 1, new byte[1], false));
+    return new SlotRecord(
+        session, "node#1", new SlotState(1, SlotState.SELF, 1, 1, new byte[1], false));
   }
 
   @Test
@@ -94,7 +95,7 @@ class PartitionLayoutTest {
           .withThrowableThat()
           .havingRootCause()
           .isInstanceOf(KafkaDeltaLogException.class)
-          .withMessageContaining("topic '" + topic + "'")
+          .withMessageContaining("Topic '" + topic + "'")
           .withMessageContaining("3 partitions")
           .withMessageContaining("2 partitions");
       assertThat(later.stopped()).isCompletedExceptionally();

@@ -2,6 +2,7 @@ package dev.handoff.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.handoff.kafka.KafkaDeltaLog.SkipReason;
 import dev.handoff.spi.LogEntry;
 import dev.handoff.spi.SlotRecord;
 import dev.handoff.spi.SlotState;
@@ -84,16 +85,19 @@ class PoisonRecordsTest {
     assertThat(corrupted).as("two batches of 20 records each").hasSize(2);
     assertThat(corrupted).allSatisfy(range -> assertThat(range[1] - range[0]).isEqualTo(19));
 
+    List<String> expected = new ArrayList<>(List.of("before", "after-0", "after-1", "after-2"));
     for (int node = 0; node < 2; node++) {
       var sink = new Recorder();
       KafkaDeltaLog log = open(topic, 1);
       join(log.start(sink));
-      assertThat(sessions(sink)).containsExactly("before", "after-0", "after-1", "after-2");
+      assertThat(sessions(sink)).containsExactlyElementsOf(expected);
       assertThat(log.skippedRecords()).as("one per corrupt batch").isEqualTo(2);
+      assertThat(log.skippedRecords(SkipReason.CORRUPT_BATCH)).isEqualTo(2);
       // The node keeps reading what comes after.
       join(log.append(record("live-" + node, 3)));
       join(log.barrier());
-      assertThat(sessions(sink)).contains("live-" + node);
+      expected.add("live-" + node);
+      assertThat(sessions(sink)).containsExactlyElementsOf(expected);
       assertThat(log.failureCause()).isEmpty();
       assertThat(log.stopped()).isNotDone();
     }
@@ -129,6 +133,7 @@ class PoisonRecordsTest {
 
     assertThat(sink.entries()).allSatisfy(e -> assertThat(e.partition()).isEqualTo(home(e)));
     assertThat(log.skippedRecords()).isEqualTo(6);
+    assertThat(log.skippedRecords(SkipReason.WRONG_PARTITION)).isEqualTo(6);
     assertThat(sink.replicaView("")).containsEntry(session, "node#1=new");
     assertThat(sessions(sink)).contains("fine");
 
@@ -136,15 +141,24 @@ class PoisonRecordsTest {
     KafkaDeltaLog later = open(topic, 3);
     join(later.start(replayed));
     assertThat(replayed.entries()).allSatisfy(e -> assertThat(e.partition()).isEqualTo(home(e)));
-    assertThat(later.skippedRecords()).isEqualTo(6);
+    assertThat(later.skippedRecords(SkipReason.WRONG_PARTITION)).isEqualTo(6);
     assertThat(replayed.replicaView("")).containsEntry(session, "node#1=new");
   }
 
   /** Writer ids no node writes: not {@code memberId#epoch} with a decimal epoch of at least 0. */
   static final List<String> FOREIGN_WRITERS =
       List.of(
-          "nohash", "#1", "a#", "a#-1", "a#b#1", "a#1x", "a#+1", "a# 1", "a#01",
-          "a#99999999999999999999", "a#1.0");
+          "nohash",
+          "#1",
+          "a#",
+          "a#-1",
+          "a#b#1",
+          "a#1x",
+          "a#+1",
+          "a# 1",
+          "a#01",
+          "a#99999999999999999999",
+          "a#1.0");
 
   @Test
   void recordsOfAWriterIdThatIsNotMemberIdHashEpochAreSkippedAndCounted() throws Exception {
@@ -166,17 +180,19 @@ class PoisonRecordsTest {
     join(log.barrier());
     assertThat(sessions(sink)).containsExactly("before", "after");
     assertThat(log.skippedRecords()).isEqualTo(2L * FOREIGN_WRITERS.size());
+    assertThat(log.skippedRecords(SkipReason.FOREIGN_WRITER))
+        .isEqualTo(2L * FOREIGN_WRITERS.size());
 
     var replayed = new Recorder();
     KafkaDeltaLog later = open(topic, 1);
     join(later.start(replayed));
     assertThat(sessions(replayed)).containsExactly("before", "after");
-    assertThat(later.skippedRecords()).isEqualTo(2L * FOREIGN_WRITERS.size());
+    assertThat(later.skippedRecords(SkipReason.FOREIGN_WRITER))
+        .isEqualTo(2L * FOREIGN_WRITERS.size());
   }
 
   @Test
-  void aWriterSchemaRecordThatAvroRejectsStopsNeitherTheRunningNodeNorALaterOne()
-      throws Exception {
+  void aWriterSchemaRecordThatAvroRejectsStopsNeitherTheRunningNodeNorALaterOne() throws Exception {
     String topic = newTopic();
     var sink = new Recorder();
     KafkaDeltaLog log = open(topic, 1);
@@ -201,12 +217,14 @@ class PoisonRecordsTest {
     assertThat(sessions(sink)).containsExactly("after");
     assertThat(log.failureCause()).isEmpty();
     assertThat(log.skippedRecords()).isEqualTo(rejected.size());
+    assertThat(log.skippedRecords(SkipReason.BAD_SCHEMA_RECORD)).isEqualTo(rejected.size());
 
     var replayed = new Recorder();
     KafkaDeltaLog later = open(topic, 1);
     join(later.start(replayed));
     assertThat(sessions(replayed)).containsExactly("after");
-    assertThat(later.skippedRecords()).isEqualTo(rejected.size());
+    assertThat(later.skippedRecords(SkipReason.BAD_SCHEMA_RECORD)).isEqualTo(rejected.size());
+    assertThat(later.failureCause()).isEmpty();
   }
 
   @Test
@@ -217,9 +235,11 @@ class PoisonRecordsTest {
     join(writer.append(record("good-0", 1)));
     int poisoned = 0;
     List<Long> damaged;
-    try (var raw = rawProducer(Map.of("linger.ms", 1000, "batch.size", 1 << 20))) {
-      damaged = sendOneBatch(raw, topic, 0, "damaged-", 10);
+    try (var batching = rawProducer(Map.of("linger.ms", 1000, "batch.size", 1 << 20))) {
+      damaged = sendOneBatch(batching, topic, 0, "damaged-", 10);
       poisoned++; // one corrupt batch
+    }
+    try (var raw = rawProducer(Map.of())) {
       byte[] good = WireFormat.encode(state(1, "x"));
       byte[] random = new byte[40];
       new Random(3).nextBytes(random);
@@ -258,7 +278,13 @@ class PoisonRecordsTest {
       join(log.start(sink));
       assertThat(sessions(sink)).containsExactly("good-0", "good-1");
       assertThat(log.skippedRecords()).isEqualTo(poisoned);
+      assertThat(log.skippedRecords(SkipReason.CORRUPT_BATCH)).isEqualTo(1);
+      assertThat(log.skippedRecords(SkipReason.UNDECODABLE)).isEqualTo(3);
+      assertThat(log.skippedRecords(SkipReason.UNKNOWN_SCHEMA)).isEqualTo(1);
+      assertThat(log.skippedRecords(SkipReason.FOREIGN_WRITER)).isEqualTo(1);
+      assertThat(log.skippedRecords(SkipReason.BAD_SCHEMA_RECORD)).isEqualTo(3);
       assertThat(log.failureCause()).isEmpty();
+      assertThat(log.stopped()).isNotDone();
     }
   }
 

@@ -95,9 +95,7 @@ class WireUpgradeTest {
       }
       for (String s : sessions) {
         int p = KafkaDeltaLog.partitionFor(s, 2);
-        v2Node
-            .send(new ProducerRecord<>(topic, p, LogKey.slot(s, "future#1"), v2State(s)))
-            .get();
+        v2Node.send(new ProducerRecord<>(topic, p, LogKey.slot(s, "future#1"), v2State(s))).get();
         v1Node.append(new SlotRecord(s, "past#1", v1State(s))).get(30, TimeUnit.SECONDS);
       }
       // Another v2 node starts later and republishes the schema.
@@ -135,13 +133,72 @@ class WireUpgradeTest {
       sessions.forEach(s -> expected.put(s, "v2 of " + s));
       assertThat(v2Values).isEqualTo(expected);
       assertThat(restarted.skippedRecords()).isZero();
+      assertThat(restarted.skippedRecords(KafkaDeltaLog.SkipReason.UNKNOWN_SCHEMA)).isZero();
       // Each partition still reaches the sink in log order.
-      Map<Integer, Long> last = new HashMap<>();
-      for (LogEntry e : sink.entries()) {
-        Long before = last.put(e.partition(), e.offset());
-        if (before != null) {
-          assertThat(e.offset()).isGreaterThan(before);
+      assertInLogOrder(sink.entries());
+    }
+  }
+
+  @Test
+  void recordsOfTwoLaterVersionsWhoseSchemasBothComeAfterThemApplyInLogOrder() throws Exception {
+    String topic = "wire-two-versions";
+    Schema v3 =
+        new Schema.Parser()
+            .parse(
+                SLOT_STATE_V2
+                    .toString()
+                    .replace(
+                        "{\"name\":\"origin\"",
+                        "{\"name\":\"zone\",\"type\":\"int\",\"default\":0},{\"name\":\"origin\""));
+    assertThat(v3.getField("zone")).isNotNull();
+    try (KafkaDeltaLog v1Node = logOn(topic).build();
+        var raw = rawProducer()) {
+      v1Node.start(e -> {}).get(30, TimeUnit.SECONDS);
+      // As compaction can leave it: data of v2 and v3 interleaved, both schemas after all of it.
+      for (int i = 0; i < 6; i++) {
+        String s = "s" + i;
+        int p = KafkaDeltaLog.partitionFor(s, 2);
+        Schema schema = i % 2 == 0 ? SLOT_STATE_V2 : v3;
+        raw.send(new ProducerRecord<>(topic, p, LogKey.slot(s, "future#1"), state(schema, s)))
+            .get();
+        v1Node.append(new SlotRecord(s, "past#1", v1State(s))).get(30, TimeUnit.SECONDS);
+      }
+      for (Schema schema : List.of(SLOT_STATE_V2, v3)) {
+        for (int p = 0; p < 2; p++) {
+          raw.send(
+                  new ProducerRecord<>(
+                      topic,
+                      p,
+                      LogKey.writerSchema(SingleObject.fingerprint(schema)),
+                      WriterSchemas.encodeValue(schema)))
+              .get();
         }
+      }
+    }
+    var sink = new Recorder();
+    try (KafkaDeltaLog restarted = logOn(topic).build()) {
+      restarted.start(sink).get(30, TimeUnit.SECONDS);
+      assertThat(sink.entries())
+          .filteredOn(e -> e.record().writer().equals("future#1"))
+          .extracting(e -> e.record().session())
+          .containsExactlyInAnyOrder("s0", "s1", "s2", "s3", "s4", "s5");
+      assertThat(restarted.skippedRecords()).isZero();
+      assertInLogOrder(sink.entries());
+      // The topic keeps being followed after the searches.
+      restarted
+          .append(new SlotRecord("later", "past#1", v1State("later")))
+          .get(30, TimeUnit.SECONDS);
+      restarted.barrier().get(30, TimeUnit.SECONDS);
+      assertThat(sink.entries()).anyMatch(e -> e.record().session().equals("later"));
+    }
+  }
+
+  private static void assertInLogOrder(List<LogEntry> entries) {
+    Map<Integer, Long> last = new HashMap<>();
+    for (LogEntry e : entries) {
+      Long before = last.put(e.partition(), e.offset());
+      if (before != null) {
+        assertThat(e.offset()).isGreaterThan(before);
       }
     }
   }
@@ -155,7 +212,11 @@ class WireUpgradeTest {
   }
 
   private static byte[] v2State(String session) throws Exception {
-    GenericRecord r = new GenericData.Record(SLOT_STATE_V2);
+    return state(SLOT_STATE_V2, session);
+  }
+
+  private static byte[] state(Schema schema, String session) throws Exception {
+    GenericRecord r = new GenericData.Record(schema);
     r.put("epoch", 2L);
     r.put("claimOffset", SlotState.SELF);
     r.put("seq", 1L);
@@ -163,12 +224,14 @@ class WireUpgradeTest {
     r.put("value", ByteBuffer.wrap(("v2 of " + session).getBytes(StandardCharsets.UTF_8)));
     r.put("ended", false);
     r.put("origin", "eu-west");
-    return WireFormatTest.singleObject(SLOT_STATE_V2, r);
+    if (schema.getField("zone") != null) {
+      r.put("zone", 3);
+    }
+    return WireFormatTest.singleObject(schema, r);
   }
 
   private static SlotState v1State(String value) {
-    return new SlotState(
-        1, SlotState.SELF, 1, 4000, value.getBytes(StandardCharsets.UTF_8), false);
+    return new SlotState(1, SlotState.SELF, 1, 4000, value.getBytes(StandardCharsets.UTF_8), false);
   }
 
   private static KafkaProducer<byte[], byte[]> rawProducer() {

@@ -53,8 +53,8 @@ class WriterSchemasTest {
           "{\"type\":",
           "",
           "null",
-          "[".repeat(5000) + "]".repeat(5000),
-          "{\"type\":\"array\",\"items\":".repeat(3000) + "\"int\"" + "}".repeat(3000));
+          "[".repeat(1200) + "]".repeat(1200),
+          "{\"type\":\"array\",\"items\":".repeat(1200) + "\"int\"" + "}".repeat(1200));
 
   @Test
   void everyKindOfSchemaAvroRejectsIsUndecodableNeverAnotherException() {
@@ -72,8 +72,7 @@ class WriterSchemasTest {
   @Test
   void aSchemaNestedDeeperThanTheReaderThreadsStackIsUndecodable() throws Exception {
     // Within the JSON parser's nesting limit, but deep enough to overflow a small thread stack.
-    String json =
-        "{\"type\":\"array\",\"items\":".repeat(900) + "\"int\"" + "}".repeat(900);
+    String json = "{\"type\":\"array\",\"items\":".repeat(900) + "\"int\"" + "}".repeat(900);
     byte[] value = value(json);
     var thrown = new java.util.concurrent.atomic.AtomicReference<Throwable>();
     Thread t =
