@@ -11,6 +11,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 
 /**
  * Gets the reader past a record batch the consumer refuses: a CRC mismatch (a batch damaged on a
@@ -68,8 +69,9 @@ final class CorruptBatches {
 
   /**
    * Seeks {@code tp} past the batch at its position that the consumer refused with {@code e}. Other
-   * partitions are paused meanwhile and keep their positions. If a probe fails on anything else,
-   * the position goes back to the refused batch and the error is thrown.
+   * partitions are paused meanwhile and keep their positions. If a probe fails on anything else (a
+   * {@link TimeoutException} if the broker does not answer), the position goes back to the refused
+   * batch and the error is thrown.
    *
    * @return where the batch was, or null if it had been skipped before (it is not counted again)
    */
@@ -136,13 +138,9 @@ final class CorruptBatches {
         return Probe.PAST;
       }
       if (System.nanoTime() > deadline) {
-        throw new KafkaDeltaLogException(
-            "Could not read past a corrupt batch of "
-                + tp
-                + ": no answer to a fetch at offset "
-                + offset
-                + " within "
-                + requestTimeout);
+        // The broker may be away: transient, the caller backs off and meets the batch again.
+        throw new TimeoutException(
+            "No answer to a fetch of " + tp + " at offset " + offset + " within " + requestTimeout);
       }
     }
   }

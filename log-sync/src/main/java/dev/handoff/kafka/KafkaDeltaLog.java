@@ -38,17 +38,24 @@ import org.slf4j.LoggerFactory;
  * Kafka tombstone) when the slot is removed. Every record of a session goes to the partition {@code
  * murmur2(utf8(session)) % partitions}, so a session's records are totally ordered by offset.
  * Reserved records carry Avro writer schemas; they are written to every partition before any record
- * that needs them, so every reader learns a schema before the data written with it. The sink never
- * sees them.
+ * that needs them. Compaction can leave a schema's only remaining copy after older data written
+ * with it; a reader that meets such data reads ahead in that partition for the schema, then goes
+ * back to the data, so the sink still sees each partition once and in log order. A reserved layout
+ * record holds the partition count the topic is used with. The sink never sees reserved records.
  *
  * <p><b>Lifecycle.</b> {@link #start(Consumer)} is idempotent: every call with the same sink
  * returns the same future, a call with another sink throws. {@link #close()} is idempotent and
  * never throws; it fails pending futures, and a {@code start} after it returns a failed future.
  *
- * <p><b>Errors.</b> An undecodable record is skipped, counted ({@link #skippedRecords()}) and
- * logged once with topic, partition and offset. Transient poll errors are retried with back-off and
- * logged; any other reader error stops the reader loudly: it is logged, reported to the {@link
- * Listener}, fails pending futures and every later call ({@link #failureCause()}).
+ * <p><b>Errors.</b> A bad record or batch is never fatal: an undecodable record, a record of an
+ * unknown writer schema, a bad writer-schema record, a record outside its session's partition or of
+ * a writer id no node writes, a corrupt batch: each is skipped, counted by {@link SkipReason}
+ * ({@link #skippedRecords(SkipReason)}, total in {@link #skippedRecords()}) and logged with topic,
+ * partition and offset. Transient errors are retried with back-off and logged. An error no skipping
+ * can cure (the partition count differs from the recorded one or changed while running, access was
+ * revoked, out of memory) stops the reader loudly: it is logged, reported to the {@link Listener},
+ * completes {@link #stopped()} exceptionally, and fails pending futures and every later call
+ * ({@link #failureCause()}).
  *
  * <p><b>Threads.</b> All methods are thread-safe. The sink and the listener run on the reader
  * thread. Returned futures are completed on an internal callback thread, never on a Kafka client
@@ -175,7 +182,11 @@ public final class KafkaDeltaLog implements DeltaLog {
       readerThread = new Thread(reader::run, "handoff-log-reader-" + settings.topic());
       readerThread.setDaemon(true);
       readerThread.setUncaughtExceptionHandler((t, e) -> readerFailed(e));
-      readerThread.start();
+      try {
+        readerThread.start();
+      } catch (Throwable e) { // no thread to be had (out of memory or of native threads)
+        readerFailed(e);
+      }
       return startResult;
     }
   }

@@ -270,22 +270,37 @@ final class LogReader {
         if (p < 0 || p >= partitions.size()) {
           throw e;
         }
-        var skipped = corruptBatches.skip(c, partitions.get(p), e, partitions);
-        if (skipped != null) {
-          recorder.recordSkipped(SkipReason.CORRUPT_BATCH);
-          LOG.warn(
-              "Skipping a corrupt record batch at topic '{}' partition {} offset {} (offsets {} to"
-                  + " {} could not be read; batch base offset {}): {}",
-              settings.topic(),
-              p,
-              skipped.from(),
-              skipped.from(),
-              skipped.past() - 1,
-              skipped.baseOffset() < 0 ? "unknown" : skipped.baseOffset(),
-              skipped.cause());
-        }
+        backoffMs = skipCorruptBatch(p, e, backoffMs);
       }
     }
+  }
+
+  /**
+   * Seeks partition {@code p} past the batch the consumer refused with {@code e}, and counts and
+   * logs it once. A transient error on the way leaves the position on the batch (the next poll
+   * meets it again) and backs off; returns the back-off.
+   */
+  private long skipCorruptBatch(int p, KafkaException e, long backoffMs) {
+    CorruptBatches.Skipped skipped;
+    try {
+      skipped = corruptBatches.skip(consumer, partitions.get(p), e, partitions);
+    } catch (RetriableException transientError) {
+      return backOff(backoffMs, "skipping a corrupt batch of", transientError);
+    }
+    if (skipped != null) {
+      recorder.recordSkipped(SkipReason.CORRUPT_BATCH);
+      LOG.warn(
+          "Skipping a corrupt record batch at topic '{}' partition {} offset {} (offsets {} to {}"
+              + " could not be read; batch base offset {}): {}",
+          settings.topic(),
+          p,
+          skipped.from(),
+          skipped.from(),
+          skipped.past() - 1,
+          skipped.baseOffset() < 0 ? "unknown" : skipped.baseOffset(),
+          skipped.cause());
+    }
+    return 0;
   }
 
   /** The layout record for this topic, sent to partition 0; completes when acknowledged. */
