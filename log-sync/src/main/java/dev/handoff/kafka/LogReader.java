@@ -323,7 +323,7 @@ final class LogReader {
           }
         });
     LOG.info(
-        "Recorded in topic '{}' that it is used with {} partitions",
+        "Recording in topic '{}' that it is used with {} partitions (no layout record yet)",
         settings.topic(),
         partitions.size());
     return acked;
@@ -380,17 +380,43 @@ final class LogReader {
         }
       }
     } else if (key instanceof LogKey.Layout && v != null) {
-      int recorded;
-      try {
-        recorded =
-            PartitionLayout.decodeValue(v.array(), v.arrayOffset() + v.position(), v.remaining());
-      } catch (UndecodableRecordException e) {
-        skip(SkipReason.UNDECODABLE, p, r.offset(), e.getMessage());
-        return true;
-      }
-      layout.onRecord(recorded);
+      handleLayout(r, v);
     }
     return true;
+  }
+
+  /**
+   * A layout record: one that records fewer partitions than the topic has means partitions were
+   * added, which is fatal. Nodes write it to partition 0 and partitions are never removed, so one
+   * elsewhere or with more partitions than the topic has was not written by a node: skipped.
+   */
+  private void handleLayout(ConsumerRecord<ByteBuffer, ByteBuffer> r, ByteBuffer v) {
+    int p = r.partition();
+    if (p != 0) {
+      skip(SkipReason.WRONG_PARTITION, p, r.offset(), "a layout record outside partition 0");
+      return;
+    }
+    int recorded;
+    try {
+      recorded =
+          PartitionLayout.decodeValue(v.array(), v.arrayOffset() + v.position(), v.remaining());
+    } catch (UndecodableRecordException e) {
+      skip(SkipReason.UNDECODABLE, p, r.offset(), e.getMessage());
+      return;
+    }
+    if (recorded > partitions.size()) {
+      skip(
+          SkipReason.UNDECODABLE,
+          p,
+          r.offset(),
+          "a layout record of "
+              + recorded
+              + " partitions, more than the topic has ("
+              + partitions.size()
+              + "): no node wrote it");
+      return;
+    }
+    layout.onRecord(recorded);
   }
 
   private boolean handleSlot(

@@ -6,10 +6,14 @@ import dev.handoff.spi.SlotRecord;
 import dev.handoff.spi.SlotState;
 import dev.handoff.testkit.EmbeddedKafka;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -99,6 +103,37 @@ class PartitionLayoutTest {
           .withMessageContaining("3 partitions")
           .withMessageContaining("2 partitions");
       assertThat(later.stopped()).isCompletedExceptionally();
+    }
+  }
+
+  @Test
+  void aLayoutRecordNoNodeWroteIsSkipped() throws Exception {
+    String topic = "layout-forged";
+    try (KafkaDeltaLog running = log(topic)) {
+      running.start(new Recorder()).get(30, TimeUnit.SECONDS);
+      try (var raw =
+          new KafkaProducer<byte[], byte[]>(
+              Map.of(
+                  "bootstrap.servers", kafka.bootstrapServers(),
+                  "key.serializer", ByteArraySerializer.class,
+                  "value.serializer", ByteArraySerializer.class))) {
+        // More partitions than the topic has (partitions are never removed), and one outside
+        // partition 0, where nodes write it.
+        raw.send(new ProducerRecord<>(topic, 0, LogKey.layout(), PartitionLayout.encodeValue(5)))
+            .get();
+        raw.send(new ProducerRecord<>(topic, 1, LogKey.layout(), PartitionLayout.encodeValue(1)))
+            .get();
+      }
+      running.append(record("s")).get(30, TimeUnit.SECONDS);
+      running.barrier().get(30, TimeUnit.SECONDS);
+      try (KafkaDeltaLog later = log(topic)) {
+        later.start(new Recorder()).get(30, TimeUnit.SECONDS);
+        for (KafkaDeltaLog log : List.of(running, later)) {
+          assertThat(log.skippedRecords(KafkaDeltaLog.SkipReason.UNDECODABLE)).isEqualTo(1);
+          assertThat(log.skippedRecords(KafkaDeltaLog.SkipReason.WRONG_PARTITION)).isEqualTo(1);
+          assertThat(log.failureCause()).isEmpty();
+        }
+      }
     }
   }
 
