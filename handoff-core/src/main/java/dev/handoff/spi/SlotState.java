@@ -49,6 +49,11 @@ public record SlotState(
     }
   }
 
+  /** This state without a handover receiver. */
+  public SlotState withoutHandover() {
+    return new SlotState(epoch, claimOffset, seq, hlc, value, ended, null);
+  }
+
   /** A record that hands nothing over. */
   public SlotState(long epoch, long claimOffset, long seq, long hlc, byte[] value, boolean ended) {
     this(epoch, claimOffset, seq, hlc, value, ended, null);

@@ -136,6 +136,7 @@ public final class KafkaDeltaLog implements DeltaLog {
     this.barrier = new EndOffsetBarrier(settings.topic(), settings.requestTimeout(), callbacks);
     this.schemas = new SchemaPublisher(settings.topic(), writerSchemas, callbacks);
     schemas.register(WireFormat.SLOT_STATE_V1);
+    schemas.register(WireFormat.SLOT_STATE_V2);
   }
 
   /**
