@@ -575,15 +575,18 @@ final class Registration implements GroupWatcher.Reads {
     for (var twin : group.incarnationsOf(settings.memberId())) {
       if (!ownNames.contains(twin.name()) && twinsWarnedAbout.add(twin.name())) {
         log.warn(
-            "Member id '{}' has two live incarnations: {} (this one, on {}) and {} (on {}, from a"
-                + " process that registered earlier). This one is newer and wins; the older one"
-                + " stops writing and removes itself. Give every member a unique id, and check"
-                + " for a replaced pod or process that still runs.",
+            "Member id '{}' has two live incarnations: {} (this one, on {}, a process first"
+                + " registered at epoch {}) and {} (on {}, a process first registered at epoch"
+                + " {}). This process came later and wins; the older one stops writing and removes"
+                + " itself. Give every member a unique id, and check for a replaced pod or process"
+                + " that still runs.",
             settings.memberId(),
             self.writerId(),
             settings.host(),
+            processEpoch,
             twin.member().writerId(),
-            twin.member().host());
+            twin.member().host(),
+            twin.since());
       }
     }
   }
@@ -621,13 +624,16 @@ final class Registration implements GroupWatcher.Reads {
     var reg = registration;
     registration = null;
     log.error(
-        "Member {} (on {}) is superseded by {} (on {}), a newer incarnation of member id '{}': it"
-            + " stops writing for good and removes its registration. Give every member a unique"
-            + " id, and check for a replaced pod or process that still runs.",
+        "Member {} (on {}, a process first registered at epoch {}) is superseded by {} (on {}, a"
+            + " process first registered at epoch {}), a later process with member id '{}': this"
+            + " one stops writing for good and removes its registration. Give every member a"
+            + " unique id, and check for a replaced pod or process that still runs.",
         self == null ? settings.memberId() : self.writerId(),
         settings.host(),
+        processEpoch,
         newer.member().writerId(),
         newer.member().host(),
+        newer.since(),
         settings.memberId());
     if (reg != null) {
       group.markExpired(reg.name());
