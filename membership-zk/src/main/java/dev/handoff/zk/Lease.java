@@ -35,13 +35,18 @@ import java.util.function.LongSupplier;
  * A new session needs no restart: the leader created it after its connect request, which was sent
  * after the client handle was made, so the lease of a new session runs from the handle's creation.
  *
- * <p>Thread-safe (every method is synchronized; all are short).
+ * <p>Thread-safe: updates are synchronized; {@link #holds} and {@link #remaining}, called before
+ * every write, read one volatile snapshot without locking.
  */
 final class Lease {
 
   private static final long ONE_SECOND = Duration.ofSeconds(1).toNanos();
 
+  /** What readers see: the session, and the lease start and length (length 0: no lease). */
+  private record Snapshot(long sessionId, long sentNanos, long lengthNanos) {}
+
   private final LongSupplier nanoTime;
+  private volatile Snapshot snapshot = new Snapshot(0, 0, 0);
 
   // The session the lease is for, its length and margin (from its negotiated timeout).
   private long sessionId;
@@ -95,6 +100,7 @@ final class Lease {
     this.candidate = false;
     this.granted = handleCreatedNanos != null;
     this.sentNanos = granted ? handleCreatedNanos : 0;
+    publish();
   }
 
   /**
@@ -108,6 +114,7 @@ final class Lease {
     if (heldAt(sentNanos)) {
       if (sentNanos - this.sentNanos > 0) {
         this.sentNanos = sentNanos;
+        publish();
       }
       candidate = false;
       return;
@@ -116,6 +123,7 @@ final class Lease {
       granted = true;
       this.sentNanos = candidateSentNanos;
       candidate = false;
+      publish();
       answered(sessionId, sentNanos, answeredNanos); // renews on top if it can
       return;
     }
@@ -127,20 +135,23 @@ final class Lease {
   }
 
   /** True if the lease of {@code sessionId} holds now. */
-  synchronized boolean holds(long sessionId) {
-    return sessionId == this.sessionId && heldAt(nanoTime.getAsLong());
+  boolean holds(long sessionId) {
+    var s = snapshot;
+    return s.sessionId() == sessionId && nanoTime.getAsLong() - s.sentNanos() < s.lengthNanos();
   }
 
   /** What is left of the lease now; zero if none holds. */
-  synchronized Duration remaining() {
-    if (!granted) {
-      return Duration.ZERO;
-    }
-    long left = lengthNanos - (nanoTime.getAsLong() - sentNanos);
+  Duration remaining() {
+    var s = snapshot;
+    long left = s.lengthNanos() - (nanoTime.getAsLong() - s.sentNanos());
     return left > 0 ? Duration.ofNanos(left) : Duration.ZERO;
   }
 
   private boolean heldAt(long nanos) {
     return granted && nanos - sentNanos < lengthNanos;
+  }
+
+  private void publish() {
+    snapshot = new Snapshot(sessionId, sentNanos, granted ? lengthNanos : 0);
   }
 }
