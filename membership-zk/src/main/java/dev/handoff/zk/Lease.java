@@ -42,11 +42,11 @@ final class Lease {
 
   private static final long ONE_SECOND = Duration.ofSeconds(1).toNanos();
 
-  /** What readers see: the session, and the lease start and length (length 0: no lease). */
-  private record Snapshot(long sessionId, long sentNanos, long lengthNanos) {}
+  /** What readers see: the session, whether it has a lease, and the lease's start and length. */
+  private record Snapshot(long sessionId, boolean granted, long sentNanos, long lengthNanos) {}
 
   private final LongSupplier nanoTime;
-  private volatile Snapshot snapshot = new Snapshot(0, 0, 0);
+  private volatile Snapshot snapshot = new Snapshot(0, false, 0, 0);
 
   // The session the lease is for, its length and margin (from its negotiated timeout).
   private long sessionId;
@@ -137,12 +137,17 @@ final class Lease {
   /** True if the lease of {@code sessionId} holds now. */
   boolean holds(long sessionId) {
     var s = snapshot;
-    return s.sessionId() == sessionId && nanoTime.getAsLong() - s.sentNanos() < s.lengthNanos();
+    return s.granted()
+        && s.sessionId() == sessionId
+        && nanoTime.getAsLong() - s.sentNanos() < s.lengthNanos();
   }
 
   /** What is left of the lease now; zero if none holds. */
   Duration remaining() {
     var s = snapshot;
+    if (!s.granted()) {
+      return Duration.ZERO;
+    }
     long left = s.lengthNanos() - (nanoTime.getAsLong() - s.sentNanos());
     return left > 0 ? Duration.ofNanos(left) : Duration.ZERO;
   }
@@ -152,6 +157,6 @@ final class Lease {
   }
 
   private void publish() {
-    snapshot = new Snapshot(sessionId, sentNanos, granted ? lengthNanos : 0);
+    snapshot = new Snapshot(sessionId, granted, sentNanos, lengthNanos);
   }
 }
