@@ -68,11 +68,11 @@ final class Lease {
   /**
    * The margin kept below the session timeout {@code t}: {@code max(t/3, 1 s)}, at most {@code
    * t/2}. It must exceed {@code t/4} (the longest a follower waits before it reports a session to
-   * the leader) by more than the delay of that report; {@code t/12}, and at least 1/4 s for short
-   * timeouts, leaves room for it. The rest covers the time between a {@code writable()} check and
-   * the write it allows, and clock-rate differences between hosts (NTP keeps them far below 0.1%).
-   * Heartbeats every {@code t/4} keep a healthy node at least {@code t/4} of lease ahead, so one
-   * late heartbeat never makes it lapse.
+   * the leader) by more than the delay of that report; it leaves {@code t/12} for it from 3 s up
+   * (1.25 s at the default 15 s), and a larger share of shorter timeouts. The rest covers the time
+   * between a {@code writable()} check and the write it allows, and clock-rate differences between
+   * hosts (NTP keeps them far below 0.1%). Heartbeats every {@code t/4} keep a healthy node at
+   * least {@code t/4} of lease ahead, so one late heartbeat never makes it lapse.
    */
   static Duration margin(Duration sessionTimeout) {
     long t = sessionTimeout.toNanos();
