@@ -48,11 +48,11 @@ public sealed interface MemberEvent
     /** Registered again after a LOST, as a new incarnation with a higher epoch. */
     REREGISTERED,
     /**
-     * A newer incarnation of this member id registered (another live process with the same id: a
-     * replaced pod that still runs, or a member id that is not unique). This incarnation must stop
-     * writing for good: it is no longer {@linkplain dev.handoff.spi.Membership#writable()
-     * writable}, removes its registration (peers see it go down) and never registers again. Final:
-     * no later event makes it writable.
+     * A newer incarnation of this member id registered: another live process with the same id,
+     * started after this one (this process is a replaced pod that still runs, or the member id is
+     * not unique). This incarnation must stop writing for good: it is no longer {@linkplain
+     * dev.handoff.spi.Membership#writable() writable}, removes its registration (peers see it go
+     * down) and never registers again. Final: no later event makes it writable.
      */
     SUPERSEDED
   }

@@ -21,9 +21,11 @@ import java.util.function.Consumer;
  * listener delays later events but never the membership machinery itself.
  *
  * <p><b>Twins.</b> If two live processes register with one member id (a replaced pod that still
- * runs, or a member id that is not unique), the newest one wins: the older gets {@code
- * ConnectionChanged(SUPERSEDED, self)}, stops being {@link #writable()} for good and removes its
- * registration, so peers see it go down; the newer logs a warning naming both.
+ * runs, or a member id that is not unique), the newest one wins: the process that registered last
+ * (a re-registration after a loss keeps the rank of its process, so a zombie that comes back never
+ * outranks its replacement). The older gets {@code ConnectionChanged(SUPERSEDED, self)}, stops
+ * being {@link #writable()} for good and removes its registration, so peers see it go down; the
+ * newer logs a warning naming both.
  */
 public interface Membership extends AutoCloseable {
 
