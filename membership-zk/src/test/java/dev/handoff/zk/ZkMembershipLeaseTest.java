@@ -80,6 +80,20 @@ class ZkMembershipLeaseTest {
   }
 
   @Test
+  void theLeaseFollowsTheSessionTimeoutTheServerNegotiatedNotTheOneRequested() throws Exception {
+    // The embedded server caps sessions at 60 s: asking for 100 s gets 60 s, a lease of 40 s.
+    var a =
+        members.create(
+            zk.connectString(), group, "a", b -> b.sessionTimeout(Duration.ofSeconds(100)));
+    started(a);
+    assertThat(a.curator().getZookeeperClient().getZooKeeper().getSessionTimeout())
+        .isEqualTo(60_000);
+    assertThat(a.leaseRemaining())
+        .isLessThanOrEqualTo(Lease.length(Duration.ofSeconds(60)))
+        .isGreaterThan(Lease.length(Duration.ofSeconds(60)).minusSeconds(5));
+  }
+
+  @Test
   void aClientCutOffFromZooKeeperStopsBeingWritableWithinItsLeaseBeforeItsSessionCanExpire()
       throws Exception {
     proxy = new CutOffProxy(zk.clientPort(0));
