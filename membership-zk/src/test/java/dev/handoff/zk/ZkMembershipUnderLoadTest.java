@@ -173,16 +173,29 @@ class ZkMembershipUnderLoadTest {
           .atMost(WAIT)
           .until(() -> ra.all(connection(ConnectionState.REREGISTERED)).size() == expected);
     }
+    // One expiry may be reported LOST twice (its znode seen gone, then the session): the back-off
+    // runs from the first report, so each re-registration is measured from the first LOST after
+    // the registration before it.
     var lost = ra.all(connection(ConnectionState.LOST));
     var back = ra.all(connection(ConnectionState.REREGISTERED));
     List<Long> delays = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      delays.add(TimeUnit.NANOSECONDS.toMillis(back.get(i).nanos() - lost.get(i).nanos()));
+    Long previous = null;
+    for (var reregistered : back) {
+      Long after = previous;
+      long firstLost =
+          lost.stream()
+              .mapToLong(Recorder.Seen::nanos)
+              .filter(t -> after == null || t - after > 0)
+              .findFirst()
+              .orElseThrow();
+      delays.add(TimeUnit.NANOSECONDS.toMillis(reregistered.nanos() - firstLost));
+      previous = reregistered.nanos();
     }
     log.info("MEASURE LOST -> REREGISTERED after 3 quick expiries: {} ms", delays);
     assertThat(delays.get(0)).as("first loss: at once").isLessThan(1_000);
-    assertThat(delays.get(1)).as("second quick loss: 1 s").isGreaterThanOrEqualTo(1_000);
-    assertThat(delays.get(2)).as("third quick loss: 2 s").isGreaterThanOrEqualTo(2_000);
+    // (less a few ms: an event is stamped when delivered, just after the back-off started)
+    assertThat(delays.get(1)).as("second quick loss: 1 s").isGreaterThanOrEqualTo(980);
+    assertThat(delays.get(2)).as("third quick loss: 2 s").isGreaterThanOrEqualTo(1_980);
     assertThat(a.writable()).isTrue();
   }
 
