@@ -152,6 +152,10 @@ final class OwnershipProtocol {
         }
       } else if (cc.state() == MemberEvent.ConnectionState.LOST) {
         log.warn("membership LOST: writes are refused until re-registered");
+      } else if (cc.state() == MemberEvent.ConnectionState.SUPERSEDED) {
+        log.error(
+            "{} is superseded by a newer incarnation of its member id: it writes nothing more",
+            cc.self().writerId());
       }
     } else {
       log.debug("member event: {}", event);
