@@ -64,6 +64,8 @@ final class OwnershipProtocol {
   private volatile Member self;
   private final Duration endedRetention;
   private final long maxPendingBytes;
+  // State bytes of stashes handed to the owner thread that it has not looked at yet.
+  private final AtomicLong unseenStashBytes = new AtomicLong();
   private final Function<CompletableFuture<LogPosition>, CompletableFuture<LogPosition>> track;
   private final AtomicLong appliedRecords = new AtomicLong();
   private volatile long metadataBytes;
@@ -354,9 +356,25 @@ final class OwnershipProtocol {
                   + limit
                   + " bytes; nothing was sent"));
     }
+    // A saturated owner thread would hold stashes without bound before it could refuse them:
+    // past a budget's worth of them not looked at yet, refuse at once.
+    long unseen = unseenStashBytes.addAndGet(bytes.length);
+    if (unseen > bytes.length && unseen > maxPendingBytes) {
+      unseenStashBytes.addAndGet(-bytes.length);
+      return CompletableFuture.failedFuture(
+          new HandoffException.Overloaded(
+              "stash of session '"
+                  + key
+                  + "' refused: this node has "
+                  + (unseen - bytes.length)
+                  + " bytes of stashes it has not even queued yet (maxPendingBytes="
+                  + maxPendingBytes
+                  + "): it is saturated; nothing was queued"));
+    }
     var caller = new CompletableFuture<Void>();
     loop.execute(
         () -> {
+          unseenStashBytes.addAndGet(-bytes.length);
           if (!loop.enqueueWrite(key, bytes, caller, v -> stash(key, v), maxPendingBytes)) {
             caller.completeExceptionally(
                 new HandoffException.Overloaded(

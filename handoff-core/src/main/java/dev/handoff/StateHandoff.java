@@ -99,7 +99,7 @@ public final class StateHandoff<T> implements AutoCloseable {
             or(b.maxClockSkew, StateHandoffBuilder.DEFAULT_MAX_CLOCK_SKEW),
             b.maxPendingBytes > 0
                 ? b.maxPendingBytes
-                : StateHandoffBuilder.defaultMaxPendingBytes(),
+                : StateHandoffBuilder.defaultMaxPendingBytes(b.deltaLog),
             pending::track);
     this.index = protocol.index();
     this.lifecycle =

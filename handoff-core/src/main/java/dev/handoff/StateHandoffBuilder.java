@@ -87,7 +87,9 @@ public final class StateHandoffBuilder<T> {
    * read-back. A stash that would go past it fails at once with {@link HandoffException.Overloaded}
    * (nothing is queued), unless it replaces a stash of the same session that is still waiting to be
    * sent — only the latest state of a session is worth sending, so such a stash coalesces and is
-   * never refused. Default: a tenth of the maximum heap, at least 8 MiB.
+   * never refused. Default: a tenth of the maximum heap, at least 8 MiB, and at most nine tenths of
+   * the log's {@link dev.handoff.spi.DeltaLog#appendBufferBytes() appendBufferBytes} (so that an
+   * append never blocks the node's owner thread on a full send buffer).
    */
   public StateHandoffBuilder<T> maxPendingBytes(long bytes) {
     if (maxPendingBytes != 0) {
@@ -100,8 +102,10 @@ public final class StateHandoffBuilder<T> {
     return this;
   }
 
-  static long defaultMaxPendingBytes() {
-    return Math.max(8L << 20, Runtime.getRuntime().maxMemory() / 10);
+  static long defaultMaxPendingBytes(dev.handoff.spi.DeltaLog log) {
+    long ofHeap = Math.max(8L << 20, Runtime.getRuntime().maxMemory() / 10);
+    long buffer = log.appendBufferBytes();
+    return buffer == Long.MAX_VALUE ? ofHeap : Math.max(1, Math.min(ofHeap, buffer / 10 * 9));
   }
 
   /**

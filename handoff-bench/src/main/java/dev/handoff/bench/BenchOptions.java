@@ -48,7 +48,8 @@ public record BenchOptions(
     STASH,
     LATENCY,
     MEMORY,
-    ROLLING
+    ROLLING,
+    OVERLOAD
   }
 
   /** The options of a named size, writing to {@code handoff-bench/target} (or {@code target}). */
@@ -222,7 +223,7 @@ public record BenchOptions(
         throw new IllegalArgumentException(
             "--scenarios: unknown scenario '"
                 + s
-                + "'; known: replay,stash,latency,memory,rolling");
+                + "'; known: replay,stash,latency,memory,rolling,overload");
       }
     }
     return out;

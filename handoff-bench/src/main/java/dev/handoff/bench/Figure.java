@@ -12,6 +12,8 @@ package dev.handoff.bench;
  * @param ratioUnit "×" for a ratio, " ms" for a difference (Handoff minus baseline)
  * @param target the issue's target, empty if none
  * @param met whether the target is met; null if there is no target
+ * @param id a stable name for tools reading the JSON (the measure's text may change); empty if the
+ *     row has none
  */
 public record Figure(
     String scenario,
@@ -22,10 +24,11 @@ public record Figure(
     double ratio,
     String ratioUnit,
     String target,
-    Boolean met) {
+    Boolean met,
+    String id) {
 
   static Figure plain(String scenario, String measure, double handoff) {
-    return new Figure(scenario, measure, handoff, "", Double.NaN, Double.NaN, "", "", null);
+    return new Figure(scenario, measure, handoff, "", Double.NaN, Double.NaN, "", "", null, "");
   }
 
   /** Handoff against a baseline; the ratio is handoff / baseline unless given. */
@@ -38,7 +41,8 @@ public record Figure(
       double ratio,
       String target,
       Boolean met) {
-    return new Figure(scenario, measure, handoff, baseline, baselineValue, ratio, "×", target, met);
+    return new Figure(
+        scenario, measure, handoff, baseline, baselineValue, ratio, "×", target, met, "");
   }
 
   /** A latency against a baseline; the comparison is the difference in ms. */
@@ -59,6 +63,13 @@ public record Figure(
         handoff - baselineValue,
         " ms",
         target,
-        met);
+        met,
+        "");
+  }
+
+  /** This figure with a stable id for the JSON. */
+  Figure withId(String newId) {
+    return new Figure(
+        scenario, measure, handoff, baseline, baselineValue, ratio, ratioUnit, target, met, newId);
   }
 }

@@ -34,7 +34,7 @@ public final class HandoffBench {
             --rolling-sessions N sessions in total over the 3 node JVMs of the rolling
                                  deploy (handoff-demo's machinery; 10k; 0 skips)
             --repeats N          alternating runs per contender, median reported (3)
-            --scenarios replay,stash,latency,memory,rolling
+            --scenarios replay,stash,latency,memory,rolling,overload
             --profiles defaults,fetch20   consumer settings for stash/latency
             --out DIR            where bench-results.md/.json go (handoff-bench/target)""");
       return;
@@ -76,6 +76,9 @@ public final class HandoffBench {
         if (options.runs(BenchOptions.Scenario.LATENCY)) {
           attempt(report, "latency " + profile.id(), () -> new LatencyScenario(bench).run(profile));
         }
+      }
+      if (options.runs(BenchOptions.Scenario.OVERLOAD)) {
+        attempt(report, "overload", () -> new OverloadScenario(bench).run());
       }
       if (options.runs(BenchOptions.Scenario.ROLLING)) {
         // Once, not per profile: the demo's node JVMs use the demo's own client settings.

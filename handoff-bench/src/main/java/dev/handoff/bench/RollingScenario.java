@@ -47,18 +47,9 @@ final class RollingScenario {
                 bench.env.zookeeperConnect(),
                 "--partitions",
                 Integer.toString(o.partitions()),
-                // Only crash detection waits for it (a SIGTERMed node leaves at once), but on a
-                // loaded machine the demo's 3 s let ZooKeeper expire busy nodes, which then lose
-                // their sessions to fencing; the bench's other nodes use 30 s too.
-                "--session-timeout-ms",
-                "30000",
-                // The demo stashes every session once a second: 10,000 stashes/s of ~1 KiB at
-                // 10k sessions, more than this 2-core machine sustains next to the game ticks, the
-                // broker and the replacements' replay. Periodic stashes are background load for a
-                // SIGTERM roll (the final stash is what the successor resumes from), so they are
-                // capped at 2,000/s across the cluster: every max(1 s, sessions / 2,000 s).
-                "--stash-interval-ms",
-                Integer.toString(stashIntervalMillis(o.rollingSessions())),
+                // Everything else is the demo's defaults: ZooKeeper session timeout, a stash of
+                // every session every second (what the nodes cannot send coalesces or is refused
+                // as Overloaded), node heaps sized from the sessions.
                 "--warmup-ms",
                 smoke ? "1000" : "3000",
                 "--settle-ms",
@@ -139,11 +130,6 @@ final class RollingScenario {
     }
   }
 
-  /** The periodic stash interval: at most 2,000 periodic stashes per second in the cluster. */
-  static int stashIntervalMillis(int sessions) {
-    return Math.max(1000, sessions / 2);
-  }
-
   private static void perNode(
       dev.handoff.bench.Report rep,
       Report r,
@@ -157,7 +143,8 @@ final class RollingScenario {
   }
 
   private static Figure zero(String measure, int count) {
-    return new Figure(SCENARIO, measure, count, "", Double.NaN, Double.NaN, "", "0", count == 0);
+    return new Figure(
+        SCENARIO, measure, count, "", Double.NaN, Double.NaN, "", "0", count == 0, "");
   }
 
   private static String note(Report r, DemoOptions demo) {
@@ -166,7 +153,7 @@ final class RollingScenario {
         String.format(
             Locale.ROOT,
             "Rolling deploy: handoff-demo's orchestrator on this run's broker and ZooKeeper (%s);"
-                + " %d GameNode JVMs (-Xmx256m, SerialGC), %,d sessions in total (~%,d per node),"
+                + " %d GameNode JVMs (-Xmx%dm, SerialGC), %,d sessions in total (~%,d per node),"
                 + " states ~%d B, tick %d ms, periodic stash every %d ms, ZooKeeper session"
                 + " timeout %d ms, %d partitions; each replacement JVM starts and replays the log"
                 + " before the old one gets SIGTERM (surge of one). Node clients: the demo's"
@@ -177,6 +164,7 @@ final class RollingScenario {
                 + " errors), run %d s.",
             r.scenario(),
             demo.nodes(),
+            demo.nodeHeapMegabytes(),
             demo.sessions(),
             (demo.sessions() + demo.nodes() - 1) / demo.nodes(),
             demo.stateSize(),

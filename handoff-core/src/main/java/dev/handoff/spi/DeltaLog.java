@@ -54,6 +54,15 @@ public interface DeltaLog extends AutoCloseable {
    */
   int maxStateBytes();
 
+  /**
+   * Bytes of appended records this log can hold before they are acknowledged without {@link
+   * #append} blocking its caller (a producer's send buffer), or {@link Long#MAX_VALUE} if appends
+   * never block. A node bounds the state bytes it has in flight below this by default.
+   */
+  default long appendBufferBytes() {
+    return Long.MAX_VALUE;
+  }
+
   /** Records skipped because they could not be decoded, since start. */
   long skippedRecords();
 

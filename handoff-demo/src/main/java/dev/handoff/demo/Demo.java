@@ -294,7 +294,7 @@ public final class Demo {
 
   private NodeProcess launch(NodeSettings s, Ledger ledger) {
     Path log = runDir.resolve(s.memberId() + "-" + s.version() + ".log");
-    var p = new NodeProcess(s, classpath, log, ledger::accept);
+    var p = new NodeProcess(s, options.nodeHeapMegabytes(), classpath, log, ledger::accept);
     processes.add(p);
     p.exited().thenAccept(at -> ledger.exited(p, at));
     return p;

@@ -20,6 +20,8 @@ import java.util.Set;
  * @param warmupMillis how long sessions play before the roll starts
  * @param settleMillis how long sessions play after each node was replaced
  * @param runDir where node logs go, or null for the default
+ * @param nodeHeapMegabytes max heap of every node JVM: {@code --node-heap}, or {@link #nodeHeapFor}
+ *     the sessions, their size and the nodes
  */
 public record DemoOptions(
     int nodes,
@@ -35,7 +37,8 @@ public record DemoOptions(
     int sessionTimeoutMillis,
     int warmupMillis,
     int settleMillis,
-    Path runDir) {
+    Path runDir,
+    int nodeHeapMegabytes) {
 
   /** The options, as {@code --help} prints them. */
   public static final String USAGE =
@@ -62,9 +65,10 @@ public record DemoOptions(
         --replication-factor N    replication factor of the session topic          [1]
         --tick-ms MS              game tick                                        [100]
         --stash-interval-ms MS    periodic stash of every session                  [1000]
-        --session-timeout-ms MS   ZooKeeper session timeout of the nodes           [3000]
+        --session-timeout-ms MS   ZooKeeper session timeout of the nodes          [15000]
         --warmup-ms MS            play before the roll starts                      [3000]
         --settle-ms MS            play after each node is replaced                 [2000]
+        --node-heap MB            max heap of each node JVM   [from sessions × state size]
         --run-dir DIR             where node logs go    [target/demo-runs/<time>, or a temp dir]
         --help                    print this and exit
       """;
@@ -84,6 +88,7 @@ public record DemoOptions(
           "session-timeout-ms",
           "warmup-ms",
           "settle-ms",
+          "node-heap",
           "run-dir");
   static final Set<String> FLAGS = Set.of("crash", "help");
 
@@ -110,10 +115,12 @@ public record DemoOptions(
           "--kafka and --zookeeper go together: give both to use existing servers, or neither for"
               + " embedded ones");
     }
+    int sessions = a.intValue("sessions", 1000, 1, 1_000_000);
+    int stateSize = a.intValue("state-size", 512, 0, 900_000);
     return new DemoOptions(
         nodes,
-        a.intValue("sessions", 1000, 1, 1_000_000),
-        a.intValue("state-size", 512, 0, 900_000),
+        sessions,
+        stateSize,
         crashNode,
         kafka,
         zookeeper,
@@ -121,10 +128,25 @@ public record DemoOptions(
         a.intValue("replication-factor", 1, 1, 100),
         a.intValue("tick-ms", 100, 10, 10_000),
         a.intValue("stash-interval-ms", 1000, 10, 600_000),
-        a.intValue("session-timeout-ms", 3000, 400, 60_000),
+        // The library's default: a shorter timeout lets a busy machine expire live nodes.
+        a.intValue("session-timeout-ms", 15_000, 400, 60_000),
         a.intValue("warmup-ms", 3000, 0, 3_600_000),
         a.intValue("settle-ms", 2000, 0, 3_600_000),
-        a.has("run-dir") ? Path.of(a.get("run-dir", null)) : null);
+        a.has("run-dir") ? Path.of(a.get("run-dir", null)) : null,
+        a.intValue("node-heap", nodeHeapFor(sessions, stateSize, nodes), 64, 65_536));
+  }
+
+  /**
+   * The max heap a node JVM gets by default, in MiB: every node holds every session (its state plus
+   * about 512 B of bookkeeping), plays its share of them, and needs room for Kafka client buffers
+   * (an eighth of the heap), writes in flight (a tenth) and the collector, so the heap is 2.5 times
+   * that estimate, at least 256 MiB, rounded up to 64 MiB.
+   */
+  static int nodeHeapFor(int sessions, int stateSize, int nodes) {
+    long perSession = stateSize + 512L;
+    long live = sessions * perSession + (sessions / nodes) * perSession + (48L << 20);
+    long heap = Math.max(256, (live * 5 / 2 >> 20) + 1);
+    return (int) Math.min(65_536, (heap + 63) / 64 * 64);
   }
 
   /** True if the demo starts its own ZooKeeper and Kafka. */

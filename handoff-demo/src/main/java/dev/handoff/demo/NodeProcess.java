@@ -29,6 +29,7 @@ final class NodeProcess implements Incarnation {
 
   NodeProcess(
       NodeSettings settings,
+      int heapMegabytes,
       String classpath,
       Path logFile,
       BiConsumer<? super NodeProcess, NodeMessage> sink) {
@@ -39,8 +40,8 @@ final class NodeProcess implements Incarnation {
       this.process =
           JvmProcess.builder(GameNode.class)
               .name("node " + label)
-              // Small, quick-starting JVMs: the machine may have few cores.
-              .maxHeapMegabytes(256)
+              // Every node holds every session: sized from the sessions (DemoOptions).
+              .maxHeapMegabytes(heapMegabytes)
               .jvmOptions("-Xss512k")
               .classpath(classpath)
               .args(settings.toArgs())

@@ -99,7 +99,7 @@ record NodeSettings(
         a.intValue("state-size", 512, 0, 900_000),
         a.intValue("tick-ms", 100, 1, 60_000),
         a.intValue("stash-interval-ms", 1000, 1, 3_600_000),
-        a.intValue("session-timeout-ms", 3000, 400, 60_000),
+        a.intValue("session-timeout-ms", 15_000, 400, 60_000),
         a.flag("protocol"));
   }
 

@@ -70,7 +70,17 @@ final class ClientConfigs {
 
   static Map<String, Object> producer(
       Map<String, Object> passThrough, String bootstrap, String clientId) {
-    Map<String, Object> c = select(passThrough, ProducerConfig.configNames());
+    return producer(passThrough, bootstrap, clientId, null);
+  }
+
+  /** The producer's configuration; {@code buffers} (if not null) sets what the user did not. */
+  static Map<String, Object> producer(
+      Map<String, Object> passThrough, String bootstrap, String clientId, ClientBuffers buffers) {
+    Map<String, Object> c = new HashMap<>();
+    if (buffers != null) {
+      c.putAll(buffers.producer());
+    }
+    c.putAll(select(passThrough, ProducerConfig.configNames()));
     c.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     c.put(ProducerConfig.CLIENT_ID_CONFIG, clientId(passThrough, clientId));
     c.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -82,9 +92,18 @@ final class ClientConfigs {
 
   static Map<String, Object> consumer(
       Map<String, Object> passThrough, String bootstrap, String clientId) {
+    return consumer(passThrough, bootstrap, clientId, null);
+  }
+
+  /** The consumer's configuration; {@code buffers} (if not null) sets what the user did not. */
+  static Map<String, Object> consumer(
+      Map<String, Object> passThrough, String bootstrap, String clientId, ClientBuffers buffers) {
     Map<String, Object> c = new HashMap<>();
     // Replay throughput: large polls; the user may still override these.
     c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
+    if (buffers != null) {
+      c.putAll(buffers.consumer());
+    }
     c.putAll(select(passThrough, ConsumerConfig.configNames()));
     c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     c.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId(passThrough, clientId));

@@ -284,6 +284,24 @@ public final class KafkaDeltaLog implements DeltaLog {
   }
 
   /**
+   * The producer's {@code buffer.memory}: the client property if given, else the share of {@link
+   * KafkaDeltaLogBuilder#memoryBudget} the log gives it. A node keeps the state bytes it has in
+   * flight below this by default, so that an append never waits for room in the buffer.
+   */
+  @Override
+  public long appendBufferBytes() {
+    Object given = settings.clientProperties().get("buffer.memory");
+    return given != null
+        ? ClientBuffers.longValue(given, 32L << 20)
+        : ClientBuffers.bufferMemory(settings.memoryBudget(), settings.partitions());
+  }
+
+  /** The memory budget of the Kafka clients' buffers, bytes (see the builder). */
+  public long memoryBudget() {
+    return settings.memoryBudget();
+  }
+
+  /**
    * Records (and corrupt batches) the log skipped since start, for every {@link SkipReason} but
    * {@link SkipReason#SINK_FAILED}.
    */

@@ -39,6 +39,8 @@ public final class KafkaDeltaLogBuilder {
   private Duration progressInterval;
   private Duration requestTimeout;
   private KafkaDeltaLog.Listener listener;
+  private Long memoryBudget;
+  private Boolean heapCheck;
 
   KafkaDeltaLogBuilder() {}
 
@@ -221,6 +223,40 @@ public final class KafkaDeltaLogBuilder {
   }
 
   /**
+   * Heap the log's Kafka clients may use for buffers, from which it derives their settings: the
+   * consumer's fetched data gets at most half, and no more than 1 MiB per partition (consumer share
+   * = min(budget / 2, partitions × 1 MiB); {@code max.partition.fetch.bytes} = share / partitions;
+   * {@code fetch.max.bytes} = share / 2; {@code max.poll.records} ≤ 5,000), the producer's {@code
+   * buffer.memory} the rest (see {@link KafkaDeltaLog#appendBufferBytes()}). Default: an eighth of
+   * the max heap ({@code -Xmx}), between 16 MiB and 256 MiB. At least 4 MiB. A client property
+   * given with {@link #clientProperty} (for example {@code fetch.max.bytes}) wins over the derived
+   * value; start logs a warning if the clients may then use more than the budget.
+   *
+   * <p>A node's heap holds the replica (every session's state plus a few hundred bytes), the writes
+   * in flight and these buffers; see {@link #checkHeap}.
+   */
+  public KafkaDeltaLogBuilder memoryBudget(long bytes) {
+    requireUnset("memoryBudget", memoryBudget);
+    if (bytes < ClientBuffers.MIN_BUDGET) {
+      throw new IllegalArgumentException(
+          "memoryBudget must be at least " + ClientBuffers.MIN_BUDGET + " bytes, was " + bytes);
+    }
+    this.memoryBudget = bytes;
+    return this;
+  }
+
+  /**
+   * Whether start checks, while it replays the topic, that the replica it builds plus the client
+   * buffers fit this JVM's heap, and fails with the numbers (sessions, bytes, heap) if they do not;
+   * default true. Turn it off only for a sink that does not keep the states.
+   */
+  public KafkaDeltaLogBuilder checkHeap(boolean check) {
+    requireUnset("checkHeap", heapCheck);
+    this.heapCheck = check;
+    return this;
+  }
+
+  /**
    * Builds the log; nothing connects until {@link KafkaDeltaLog#start}.
    *
    * @throws IllegalStateException naming the options if bootstrap servers are missing or options
@@ -261,6 +297,27 @@ public final class KafkaDeltaLogBuilder {
         TopicConfig.SEGMENT_BYTES_CONFIG,
         Integer.toString(segmentBytes == null ? DEFAULT_SEGMENT_BYTES : segmentBytes));
     configs.putAll(topicConfigs);
+    long budget =
+        memoryBudget != null
+            ? memoryBudget
+            : ClientBuffers.defaultBudget(Runtime.getRuntime().maxMemory());
+    long maxRequestSize =
+        ClientBuffers.longValue(
+            clientProperties.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 1 << 20);
+    int parts = partitions == null ? DEFAULT_PARTITIONS : partitions;
+    if (!clientProperties.containsKey(ProducerConfig.BUFFER_MEMORY_CONFIG)
+        && ClientBuffers.bufferMemory(budget, parts) < maxRequestSize) {
+      throw new IllegalStateException(
+          "memoryBudget="
+              + budget
+              + " leaves the producer buffer.memory="
+              + ClientBuffers.bufferMemory(budget, parts)
+              + ", less than max.request.size="
+              + maxRequestSize
+              + ": raise memoryBudget to at least "
+              + 2 * maxRequestSize
+              + " or set buffer.memory as a client property");
+    }
     return new KafkaDeltaLog(
         new LogSettings(
             servers,
@@ -273,7 +330,9 @@ public final class KafkaDeltaLogBuilder {
             maxStateBytes != null,
             progressInterval == null ? DEFAULT_PROGRESS_INTERVAL : progressInterval,
             requestTimeout == null ? DEFAULT_REQUEST_TIMEOUT : requestTimeout,
-            listener == null ? new KafkaDeltaLog.Listener() {} : listener));
+            listener == null ? new KafkaDeltaLog.Listener() {} : listener,
+            budget,
+            heapCheck == null || heapCheck));
   }
 
   private static String servers(Object clientProperty) {

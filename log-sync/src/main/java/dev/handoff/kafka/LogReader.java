@@ -94,6 +94,8 @@ final class LogReader {
   // What replay progress reports: every record read since start, and its key and value bytes.
   private long replayRecords;
   private long replayBytes;
+  private HeapFit heapFit;
+  private boolean replaying = true;
 
   LogReader(
       KafkaDeltaLog log, Consumer<LogEntry> sink, EndOffsetBarrier barrier, ReadRecorder recorder) {
@@ -131,16 +133,20 @@ final class LogReader {
       admin = a;
       TopicSetup.Layout setUp;
       KafkaProducer<byte[], byte[]> p;
+      Map<String, Object> producerConfig;
+      ClientBuffers buffers;
       try {
         checkStopping();
         setUp = TopicSetup.ensure(a, settings);
         checkStopping();
-        p =
-            new KafkaProducer<>(
-                ClientConfigs.producer(
-                    settings.clientProperties(),
-                    settings.bootstrapServers(),
-                    "handoff-log-producer-" + topic));
+        buffers = settings.clientBuffers(setUp.partitions());
+        producerConfig =
+            ClientConfigs.producer(
+                settings.clientProperties(),
+                settings.bootstrapServers(),
+                "handoff-log-producer-" + topic,
+                buffers);
+        p = new KafkaProducer<>(producerConfig);
       } catch (Throwable t) {
         a.close(Duration.ZERO);
         throw t;
@@ -153,12 +159,18 @@ final class LogReader {
       producer = p;
       CompletableFuture<Void> published = log.topicReady(setUp, p, a);
       layout = new PartitionLayout(topic, setUp.partitions(), a, settings.requestTimeout());
-      consumer =
-          new KafkaConsumer<>(
-              ClientConfigs.consumer(
-                  settings.clientProperties(),
-                  settings.bootstrapServers(),
-                  "handoff-log-reader-" + topic));
+      Map<String, Object> consumerConfig =
+          ClientConfigs.consumer(
+              settings.clientProperties(),
+              settings.bootstrapServers(),
+              "handoff-log-reader-" + topic,
+              buffers);
+      consumer = new KafkaConsumer<>(consumerConfig);
+      long clientBytes =
+          ClientBuffers.effectiveBytes(producerConfig, consumerConfig, setUp.partitions());
+      warnIfOverBudget(buffers, clientBytes, producerConfig, consumerConfig);
+      heapFit =
+          new HeapFit(topic, Runtime.getRuntime().maxMemory(), clientBytes, settings.heapCheck());
       checkStopping();
       partitions = new ArrayList<>();
       for (int i = 0; i < setUp.partitions(); i++) {
@@ -231,6 +243,7 @@ final class LogReader {
             awaitAcknowledged(recordLayout());
           }
           ready = true;
+          replaying = false;
           report(true);
           log.markReady();
         }
@@ -244,6 +257,9 @@ final class LogReader {
         }
         endFinishedSearches();
         publishPositions();
+        if (!ready) {
+          heapFit.check(percentPassed(), replayBytes);
+        }
         if (!ready
             && !settings.progressInterval().isZero()
             && System.nanoTime() - lastReportNanos >= settings.progressInterval().toNanos()) {
@@ -367,7 +383,7 @@ final class LogReader {
       return true;
     }
     if (key instanceof LogKey.Slot slot) {
-      return handleSlot(r, slot, v);
+      return handleSlot(r, slot, k, v);
     }
     countRead(r);
     if (key instanceof LogKey.WriterSchema ws) {
@@ -420,7 +436,7 @@ final class LogReader {
   }
 
   private boolean handleSlot(
-      ConsumerRecord<ByteBuffer, ByteBuffer> r, LogKey.Slot slot, ByteBuffer v) {
+      ConsumerRecord<ByteBuffer, ByteBuffer> r, LogKey.Slot slot, ByteBuffer k, ByteBuffer v) {
     int p = r.partition();
     int home = KafkaDeltaLog.partitionFor(slot.session(), partitions.size());
     if (home != p) {
@@ -465,6 +481,9 @@ final class LogReader {
       }
     }
     countRead(r);
+    if (replaying && v != null) {
+      heapFit.onSlot(k.array(), k.arrayOffset() + k.position(), k.remaining(), v.remaining());
+    }
     deliver(new LogEntry(new SlotRecord(slot.session(), slot.writer(), state), p, r.offset()));
     return true;
   }
@@ -649,9 +668,8 @@ final class LogReader {
     barrier.advance(now);
   }
 
-  private void report(boolean done) {
-    long now = System.nanoTime();
-    lastReportNanos = now;
+  /** The share, 0 to 100, of the offsets to replay that the reader's position has passed. */
+  private double percentPassed() {
     long total = 0;
     long passed = 0;
     long[] at = positions;
@@ -659,7 +677,49 @@ final class LogReader {
       total += startEnd[p] - beginning[p];
       passed += Math.max(0, Math.min(startEnd[p], at[p]) - beginning[p]);
     }
-    double percent = total == 0 ? 100.0 : 100.0 * passed / total;
+    return total == 0 ? 100.0 : 100.0 * passed / total;
+  }
+
+  /**
+   * Warns once if client properties the user gave let the clients hold more than the memory budget
+   * (they win over the derived values).
+   */
+  private void warnIfOverBudget(
+      ClientBuffers buffers,
+      long clientBytes,
+      Map<String, Object> producerConfig,
+      Map<String, Object> consumerConfig) {
+    if (clientBytes <= buffers.budget()) {
+      return;
+    }
+    var given = new java.util.TreeMap<String, Object>();
+    for (String key :
+        List.of(
+            "buffer.memory", "fetch.max.bytes", "max.partition.fetch.bytes", "max.poll.records")) {
+      if (settings.clientProperties().containsKey(key)) {
+        given.put(
+            key, key.equals("buffer.memory") ? producerConfig.get(key) : consumerConfig.get(key));
+      }
+    }
+    LOG.warn(
+        "Kafka clients of topic '{}' may hold up to {} bytes of buffers with the client properties"
+            + " given ({}), more than memoryBudget={} bytes (derived: buffer.memory={},"
+            + " fetch.max.bytes={}, max.partition.fetch.bytes={}, max.poll.records={}); the"
+            + " properties given win",
+        settings.topic(),
+        clientBytes,
+        given,
+        buffers.budget(),
+        buffers.bufferMemory(),
+        buffers.fetchMaxBytes(),
+        buffers.partitionFetchBytes(),
+        buffers.maxPollRecords());
+  }
+
+  private void report(boolean done) {
+    long now = System.nanoTime();
+    lastReportNanos = now;
+    double percent = percentPassed();
     var progress =
         new ReplayProgress(
             settings.topic(),
@@ -677,6 +737,12 @@ final class LogReader {
         String.format("%.1f", percent),
         String.format("%.0f", progress.recordsPerSecond()),
         String.format("%.1f", progress.megabytesPerSecond()));
+    if (done) {
+      LOG.info(
+          "Heap of topic '{}': {}",
+          settings.topic(),
+          heapFit.describe(percent, replayBytes, false));
+    }
     try {
       settings.listener().onReplayProgress(progress);
     } catch (RuntimeException e) {

@@ -15,10 +15,17 @@ record LogSettings(
     boolean maxStateBytesSet,
     Duration progressInterval,
     Duration requestTimeout,
-    KafkaDeltaLog.Listener listener) {
+    KafkaDeltaLog.Listener listener,
+    long memoryBudget,
+    boolean heapCheck) {
 
   /** Bytes kept free, within a record's size limit, for the key and the framing. */
   static final int FRAMING_RESERVE = 4096;
+
+  /** The client buffer settings the memory budget gives for a topic of {@code partitions}. */
+  ClientBuffers clientBuffers(int partitions) {
+    return ClientBuffers.derive(memoryBudget, this.partitions, partitions);
+  }
 
   /** The producer's max.request.size as configured, or Kafka's default. */
   int maxRequestSize() {

@@ -1,6 +1,7 @@
 package dev.handoff.kafka;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -10,10 +11,13 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
@@ -94,7 +98,48 @@ final class TopicSetup {
         maxBytes == null || maxBytes.value() == null
             ? 1048588
             : Integer.parseInt(maxBytes.value().trim());
+    awaitLeaders(admin, topic, description.partitions().size(), s.requestTimeout());
     return new Layout(description.partitions().size(), maxMessageBytes);
+  }
+
+  /**
+   * Waits until the leader of every partition answers {@code ListOffsets}, that is, has applied the
+   * partition. Until then a produce request can fail with {@code NOT_LEADER_OR_FOLLOWER} while a
+   * later one of the same idempotent producer to the same partition succeeds; the retries of the
+   * first then fail with {@code OUT_OF_ORDER_SEQUENCE_NUMBER} until they expire (KAFKA-15591), and
+   * a node that publishes its writer schemas right after creating the topic never becomes ready.
+   */
+  private static void awaitLeaders(Admin admin, String topic, int partitions, Duration timeout)
+      throws InterruptedException {
+    var request = new HashMap<TopicPartition, OffsetSpec>();
+    for (int p = 0; p < partitions; p++) {
+      request.put(new TopicPartition(topic, p), OffsetSpec.latest());
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+        admin.listOffsets(request).all().get(left, TimeUnit.MILLISECONDS);
+        return;
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > deadline) {
+          throw new KafkaDeltaLogException(
+              "The partitions of topic '"
+                  + topic
+                  + "' have no leader that serves them: "
+                  + e.getCause().getMessage(),
+              e.getCause());
+        }
+        Thread.sleep(50);
+      } catch (TimeoutException e) {
+        throw new KafkaDeltaLogException(
+            "The partitions of topic '"
+                + topic
+                + "' have no leader that serves them after "
+                + timeout,
+            e);
+      }
+    }
   }
 
   private static TopicDescription describe(Admin admin, String topic, Duration timeout)
