@@ -68,9 +68,13 @@ public class HandoffException extends RuntimeException {
   }
 
   /**
-   * The node holds as many unsent and unconfirmed state bytes as its budget allows ({@code
-   * maxPendingBytes}); nothing was queued. A stash of a session that already has a stash waiting is
-   * never refused: it replaces the waiting state. Retry later, or stash less often.
+   * The node cannot take this stash now; nothing was queued. Either it holds as many unsent and
+   * unconfirmed state bytes as its budget allows ({@code maxPendingBytes}), or its writes have
+   * lately taken more than a second (at most a quarter of the operation timeout) from call to
+   * completion, so that more queued would only wait longer, or it holds a budget's worth of stashes
+   * it has not even looked at yet (its owner thread is saturated). A stash of a session that
+   * already has a stash waiting is not refused for the first two reasons: it replaces the waiting
+   * state. Retry later, or stash less often.
    */
   public static final class Overloaded extends HandoffException {
     private static final long serialVersionUID = 1L;

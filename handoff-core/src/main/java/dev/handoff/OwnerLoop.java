@@ -28,11 +28,21 @@ final class OwnerLoop {
   private final Consumer<Object> handler;
   private final ConcurrentLinkedQueue<Object> inbox = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean draining = new AtomicBoolean();
+  // Bytes of the sized items in the inbox (log records), and whether the reader waits for room.
+  private final java.util.concurrent.atomic.AtomicLong inboxBytes =
+      new java.util.concurrent.atomic.AtomicLong();
+  private volatile boolean readerWaiting;
+
+  /** Bytes of log records the inbox holds before the reader waits for the owner thread. */
+  static final int INBOX_BYTES = 8 << 20;
+
   private volatile Thread ownerThread;
   // Owner-thread state: each busy session's queue of operations.
   private final Map<String, SessionQueue> sessions = new HashMap<>();
   private volatile long writeBytes;
   private volatile long coalescedWrites;
+  // Owner thread: how long writes take from being queued to completing, a moving average.
+  private double writeLatencyNanos;
 
   /** {@code handler} gets every delivered item, on the owner thread, in delivery order. */
   OwnerLoop(String name, Consumer<Object> handler) {
@@ -81,7 +91,20 @@ final class OwnerLoop {
 
   /** Hands an item to the owner thread's inbox (any thread). */
   void deliver(Object item) {
-    inbox.add(item);
+    deliver(item, 0);
+  }
+
+  /**
+   * Hands an item of about {@code bytes} to the owner thread's inbox. The log's reader calls this:
+   * once the inbox holds {@link #INBOX_BYTES} it waits until the owner thread has taken half of it,
+   * so a reader faster than the owner thread slows down instead of filling the heap. Never call it
+   * on the owner thread with a non-zero size.
+   */
+  void deliver(Object item, int bytes) {
+    if (bytes > 0) {
+      waitForRoom(bytes);
+    }
+    inbox.add(bytes > 0 ? new Sized(item, bytes) : item);
     // One owner task drains everything queued so far. Any item queued before a later owner task
     // is handled before that task runs: either a drain was already scheduled ahead of it, or this
     // call schedules one.
@@ -98,9 +121,40 @@ final class OwnerLoop {
     draining.set(false);
     Object item;
     while ((item = inbox.poll()) != null) {
-      handler.accept(item);
+      if (item instanceof Sized s) {
+        handler.accept(s.item());
+        if (inboxBytes.addAndGet(-s.bytes()) <= INBOX_BYTES / 2 && readerWaiting) {
+          synchronized (inboxBytes) {
+            inboxBytes.notifyAll();
+          }
+        }
+      } else {
+        handler.accept(item);
+      }
     }
   }
+
+  private void waitForRoom(int bytes) {
+    if (inboxBytes.addAndGet(bytes) <= INBOX_BYTES || bytes >= INBOX_BYTES) {
+      return;
+    }
+    synchronized (inboxBytes) {
+      readerWaiting = true;
+      try {
+        // The bytes just added count too: the owner thread wakes us once half is taken.
+        while (inboxBytes.get() > INBOX_BYTES / 2 + bytes && !thread.isShutdown()) {
+          inboxBytes.wait(100);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        readerWaiting = false;
+      }
+    }
+  }
+
+  /** An inbox item and the bytes it holds. */
+  private record Sized(Object item, int bytes) {}
 
   /** Runs {@code op} on the owner thread after every earlier operation on {@code session}. */
   <R> CompletableFuture<R> onSession(String session, Supplier<CompletableFuture<R>> op) {
@@ -117,7 +171,9 @@ final class OwnerLoop {
    * with a write of the session that is queued and not started yet: the newer value replaces the
    * older one, and both callers complete when the newer value completes (only the latest state of a
    * session is worth sending). A write that would not coalesce is refused (false) if the values of
-   * queued and running writes would then exceed {@code maxBytes}. Owner thread.
+   * queued and running writes would then exceed {@code maxBytes}, or if writes have lately taken
+   * longer than {@code maxLatencyNanos} from being queued to completing (more queued would only
+   * wait longer). Owner thread.
    *
    * @param write sends a value and completes once it counts (or fails)
    */
@@ -126,7 +182,8 @@ final class OwnerLoop {
       byte[] value,
       CompletableFuture<Void> caller,
       java.util.function.Function<byte[], CompletableFuture<Void>> write,
-      long maxBytes) {
+      long maxBytes,
+      long maxLatencyNanos) {
     SessionQueue q = sessions.get(session);
     if (q != null && q.waiting.peekLast() instanceof Write w) {
       writeBytes += (long) value.length - w.value.length;
@@ -135,7 +192,8 @@ final class OwnerLoop {
       coalescedWrites++;
       return true;
     }
-    if (writeBytes + value.length > maxBytes && writeBytes > 0) {
+    if (writeBytes > 0
+        && (writeBytes + value.length > maxBytes || writeLatencyNanos > maxLatencyNanos)) {
       return false;
     }
     if (q == null) {
@@ -155,6 +213,11 @@ final class OwnerLoop {
   /** Bytes of the values of queued and running writes. */
   long writeBytes() {
     return writeBytes;
+  }
+
+  /** The moving average of how long writes took from being queued to completing. */
+  long writeLatencyNanos() {
+    return (long) writeLatencyNanos;
   }
 
   /** Writes whose value was replaced by a newer one of the same session before it was sent. */
@@ -195,6 +258,9 @@ final class OwnerLoop {
                     () -> {
                       if (op instanceof Write w) {
                         writeBytes -= w.value.length;
+                        // Every write counts, failed ones too (they leave the queue as well).
+                        long took = System.nanoTime() - w.queuedAt;
+                        writeLatencyNanos += (took - writeLatencyNanos) / 16;
                       }
                       runNext(session, q);
                     }));
@@ -234,6 +300,7 @@ final class OwnerLoop {
   /** A write not started yet; later writes of the session coalesce into it. */
   private static final class Write implements Op {
     byte[] value;
+    final long queuedAt = System.nanoTime();
     final java.util.function.Function<byte[], CompletableFuture<Void>> write;
     final java.util.List<CompletableFuture<Void>> callers = new java.util.ArrayList<>(1);
 

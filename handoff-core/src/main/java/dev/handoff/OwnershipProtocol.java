@@ -64,6 +64,10 @@ final class OwnershipProtocol {
   private volatile Member self;
   private final Duration endedRetention;
   private final long maxPendingBytes;
+  private final long maxWriteLatencyNanos;
+  private static final long UNSEEN_FLOOR = 1 << 20;
+  // Heap of a delivered record beyond its state bytes: entry, record, state, key strings.
+  private static final int ENTRY_OVERHEAD = 200;
   // State bytes of stashes handed to the owner thread that it has not looked at yet.
   private final AtomicLong unseenStashBytes = new AtomicLong();
   private final Function<CompletableFuture<LogPosition>, CompletableFuture<LogPosition>> track;
@@ -112,8 +116,10 @@ final class OwnershipProtocol {
       Duration endedRetention,
       Duration maxClockSkew,
       long maxPendingBytes,
+      Duration maxWriteLatency,
       Function<CompletableFuture<LogPosition>, CompletableFuture<LogPosition>> track) {
     this.maxPendingBytes = maxPendingBytes;
+    this.maxWriteLatencyNanos = maxWriteLatency.toNanos();
     this.deltaLog = deltaLog;
     this.membership = membership;
     this.endedRetention = endedRetention;
@@ -194,7 +200,9 @@ final class OwnershipProtocol {
 
   /** The log's sink: called on the log's reader thread; hands the record to the owner thread. */
   void onEntry(LogEntry entry) {
-    loop.deliver(entry);
+    SlotState state = entry.record().state();
+    int value = state == null || state.value() == null ? 0 : state.value().length;
+    loop.deliver(entry, value + ENTRY_OVERHEAD);
   }
 
   private void onItem(Object item) {
@@ -357,9 +365,9 @@ final class OwnershipProtocol {
                   + " bytes; nothing was sent"));
     }
     // A saturated owner thread would hold stashes without bound before it could refuse them:
-    // past a budget's worth of them not looked at yet, refuse at once.
+    // past a budget's worth (at least 1 MiB, for bursts) of them not looked at yet, refuse at once.
     long unseen = unseenStashBytes.addAndGet(bytes.length);
-    if (unseen > bytes.length && unseen > maxPendingBytes) {
+    if (unseen > bytes.length && unseen > Math.max(maxPendingBytes, UNSEEN_FLOOR)) {
       unseenStashBytes.addAndGet(-bytes.length);
       return CompletableFuture.failedFuture(
           new HandoffException.Overloaded(
@@ -375,7 +383,8 @@ final class OwnershipProtocol {
     loop.execute(
         () -> {
           unseenStashBytes.addAndGet(-bytes.length);
-          if (!loop.enqueueWrite(key, bytes, caller, v -> stash(key, v), maxPendingBytes)) {
+          if (!loop.enqueueWrite(
+              key, bytes, caller, v -> stash(key, v), maxPendingBytes, maxWriteLatencyNanos)) {
             caller.completeExceptionally(
                 new HandoffException.Overloaded(
                     "stash of session '"
@@ -384,7 +393,11 @@ final class OwnershipProtocol {
                         + loop.writeBytes()
                         + " bytes of states waiting to be sent or confirmed (maxPendingBytes="
                         + maxPendingBytes
-                        + "); nothing was queued"));
+                        + "), and its writes take "
+                        + TimeUnit.NANOSECONDS.toMillis(loop.writeLatencyNanos())
+                        + " ms on average (refused past "
+                        + TimeUnit.NANOSECONDS.toMillis(maxWriteLatencyNanos)
+                        + " ms); nothing was queued"));
           }
         });
     return caller;

@@ -84,9 +84,9 @@ public final class StateHandoff<T> implements AutoCloseable {
     this.deltaLog = b.deltaLog;
     this.membership = b.membership;
     this.codec = b.codec;
-    this.pending =
-        new PendingOperations(
-            or(b.operationTimeout, StateHandoffBuilder.DEFAULT_OPERATION_TIMEOUT));
+    Duration operationTimeout =
+        or(b.operationTimeout, StateHandoffBuilder.DEFAULT_OPERATION_TIMEOUT);
+    this.pending = new PendingOperations(operationTimeout);
     String name = or(b.name, StateHandoffBuilder.DEFAULT_NAME);
     this.callerExecutor = or(b.callbackExecutor, ForkJoinPool.commonPool());
     this.listeners = new Listeners<>(codec, b.callbackExecutor, name);
@@ -100,6 +100,9 @@ public final class StateHandoff<T> implements AutoCloseable {
             b.maxPendingBytes > 0
                 ? b.maxPendingBytes
                 : StateHandoffBuilder.defaultMaxPendingBytes(b.deltaLog),
+            // Under overload an accepted stash completes in about a second (well within the
+            // operation timeout), or the stash is refused.
+            min(Duration.ofSeconds(1), operationTimeout.dividedBy(4)),
             pending::track);
     this.index = protocol.index();
     this.lifecycle =
@@ -614,6 +617,10 @@ public final class StateHandoff<T> implements AutoCloseable {
 
   private String describeSelf() {
     return lifecycle.describeSelf();
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private static <V> V or(V value, V fallback) {

@@ -86,10 +86,14 @@ public final class StateHandoffBuilder<T> {
    * The most state bytes this node holds in stashes that are queued, in flight or waiting for their
    * read-back. A stash that would go past it fails at once with {@link HandoffException.Overloaded}
    * (nothing is queued), unless it replaces a stash of the same session that is still waiting to be
-   * sent — only the latest state of a session is worth sending, so such a stash coalesces and is
-   * never refused. Default: a tenth of the maximum heap, at least 8 MiB, and at most nine tenths of
-   * the log's {@link dev.handoff.spi.DeltaLog#appendBufferBytes() appendBufferBytes} (so that an
-   * append never blocks the node's owner thread on a full send buffer).
+   * sent — only the latest state of a session is worth sending, so such a stash coalesces. Stashes
+   * are also refused while writes take more than a second on average from call to completion (a
+   * quarter of {@link #operationTimeout} if that is less), so that an accepted stash completes in
+   * about that time instead of queueing towards its timeout, and when the node's owner thread has
+   * this many bytes of stashes it has not looked at yet. Default: a tenth of the maximum heap, at
+   * least 8 MiB, and at most nine tenths of the log's {@link
+   * dev.handoff.spi.DeltaLog#appendBufferBytes() appendBufferBytes} (so that an append never blocks
+   * the node's owner thread on a full send buffer).
    */
   public StateHandoffBuilder<T> maxPendingBytes(long bytes) {
     if (maxPendingBytes != 0) {

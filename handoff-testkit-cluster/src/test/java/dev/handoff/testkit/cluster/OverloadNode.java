@@ -77,6 +77,7 @@ final class OverloadNode implements AutoCloseable {
   }
 
   private void onLine(String line) {
+    System.out.println(process == null ? line : process.name() + ": " + line);
     if (line.startsWith("HEAP ")) {
       heap.add(Long.parseLong(line.substring(5)));
     } else if (line.startsWith("FAILURE ")) {

@@ -53,13 +53,14 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *       {@code PICKED <n> <failed>}.
  * </ul>
  *
- * Every few seconds it prints {@code HEAP <used bytes after a full GC>}. Once ready it prints
- * {@code READY <writerId> <maxPendingBytes> <memoryBudget> <max heap>}. SIGTERM leaves gracefully;
- * the end of standard input halts at once.
+ * After every full collection the JVM runs it prints {@code HEAP <used bytes after it>}; {@code gc}
+ * forces one and answers {@code GC <used bytes>}. Once ready it prints {@code READY <writerId>
+ * <maxPendingBytes> <memoryBudget> <max heap>}. SIGTERM leaves gracefully; the end of standard
+ * input halts at once.
  */
 public final class OverloadNodeMain {
   private static final PrintStream OUT = System.out;
-  private static final long HEAP_EVERY_MS = 3000;
+  private static final long HEAP_EVERY_MS = 500;
 
   private final StateHandoff<String> handoff;
   private final int sessions;
@@ -71,6 +72,14 @@ public final class OverloadNodeMain {
   private final AtomicLong suspended = new AtomicLong();
   private final AtomicLong reregistered = new AtomicLong();
   private volatile long maxHeapUsed;
+  private volatile long lastFullGc = -1;
+  private static final java.util.Set<String> HEAP_POOLS =
+      ManagementFactory.getMemoryPoolMXBeans().stream()
+          .filter(p -> p.getType() == java.lang.management.MemoryType.HEAP)
+          .map(java.lang.management.MemoryPoolMXBean::getName)
+          .collect(java.util.stream.Collectors.toSet());
+  private static final java.util.regex.Pattern YOUNG =
+      java.util.regex.Pattern.compile("Young|Copy|Scavenge|ParNew|Concurrent");
   private volatile boolean leftRunning;
 
   private OverloadNodeMain(StateHandoff<String> handoff, int sessions, int stateBytes) {
@@ -147,6 +156,7 @@ public final class OverloadNodeMain {
       try {
         switch (p[0]) {
           case "create" -> node.create();
+          case "gc" -> node.gcNow();
           case "calibrate" -> node.calibrate(Integer.parseInt(p[1]));
           case "load" -> node.load(Integer.parseInt(p[1]), Integer.parseInt(p[2]), Path.of(p[3]));
           case "pickup" -> node.pickupAll(Path.of(p[1]));
@@ -179,15 +189,41 @@ public final class OverloadNodeMain {
     }
   }
 
+  /**
+   * Reports the heap after each full collection the JVM ran on its own since the last call: what
+   * the node really holds, measured without forcing collections (which would slow the node down).
+   */
   private void reportHeap() {
     try {
-      System.gc(); // what the node holds, not what it has not collected yet
-      var usage = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
-      maxHeapUsed = Math.max(maxHeapUsed, usage.getUsed());
-      send("HEAP " + usage.getUsed());
+      for (var gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+        if (!(gc instanceof com.sun.management.GarbageCollectorMXBean full)
+            || YOUNG.matcher(gc.getName()).find()) {
+          continue;
+        }
+        var info = full.getLastGcInfo();
+        if (info == null || info.getId() == lastFullGc) {
+          continue;
+        }
+        lastFullGc = info.getId();
+        long used = 0;
+        for (var pool : info.getMemoryUsageAfterGc().entrySet()) {
+          if (HEAP_POOLS.contains(pool.getKey())) { // not metaspace or code
+            used += pool.getValue().getUsed();
+          }
+        }
+        maxHeapUsed = Math.max(maxHeapUsed, used);
+        send("HEAP " + used);
+      }
     } catch (RuntimeException e) {
       send("ERROR heap " + e);
     }
+  }
+
+  /** A full collection now, then its reading: {@code GC <used bytes>}. */
+  private void gcNow() {
+    System.gc();
+    reportHeap();
+    send("GC " + ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
   }
 
   /** Version {@code v} of session {@code i}: its version first, then filler to the state size. */
