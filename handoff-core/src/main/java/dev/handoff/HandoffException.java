@@ -12,6 +12,11 @@ public class HandoffException extends RuntimeException {
     super(message, cause);
   }
 
+  /** For errors raised often and on purpose, whose stack trace would tell nothing. */
+  HandoffException(String message, boolean stackTrace) {
+    super(message, null, true, stackTrace);
+  }
+
   /** The node is not ready: {@code start()} has not completed (still replaying the log). */
   public static final class NotReady extends HandoffException {
     private static final long serialVersionUID = 1L;
@@ -74,13 +79,14 @@ public class HandoffException extends RuntimeException {
    * completion, so that more queued would only wait longer, or it holds a budget's worth of stashes
    * it has not even looked at yet (its owner thread is saturated). A stash of a session that
    * already has a stash waiting is not refused for the first two reasons: it replaces the waiting
-   * state. Retry later, or stash less often.
+   * state. Retry later, or stash less often. It carries no stack trace: under overload most stashes
+   * get one, and it must cost little.
    */
   public static final class Overloaded extends HandoffException {
     private static final long serialVersionUID = 1L;
 
     public Overloaded(String message) {
-      super(message);
+      super(message, false);
     }
   }
 

@@ -175,6 +175,21 @@ final class NodeLifecycle {
     } catch (RuntimeException e) {
       f = CompletableFuture.failedFuture(e);
     }
+    if (f.isDone()) {
+      // Decided at once (refused, or too large): complete on the caller's own thread, no hop.
+      f.whenComplete(
+          (r, e) -> {
+            if (e != null) {
+              result.completeExceptionally(
+                  e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                      ? e.getCause()
+                      : e);
+            } else {
+              result.complete(r);
+            }
+          });
+      return result;
+    }
     f.whenComplete(
         (r, e) -> {
           Runnable done =

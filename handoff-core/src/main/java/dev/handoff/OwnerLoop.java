@@ -41,8 +41,12 @@ final class OwnerLoop {
   private final Map<String, SessionQueue> sessions = new HashMap<>();
   private volatile long writeBytes;
   private volatile long coalescedWrites;
-  // Owner thread: how long writes take from being queued to completing, a moving average.
-  private double writeLatencyNanos;
+  // How long writes take from being queued to completing, a moving average (owner thread writes).
+  private volatile double writeLatencyNanos;
+  // Sessions whose last queued operation is a write not started yet: a stash of one of them
+  // coalesces. Written by the owner thread, read by callers to refuse the others cheaply.
+  private final java.util.Set<String> waitingWrites =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** {@code handler} gets every delivered item, on the owner thread, in delivery order. */
   OwnerLoop(String name, Consumer<Object> handler) {
@@ -206,8 +210,21 @@ final class OwnerLoop {
     q.waiting.add(w);
     if (!q.running) {
       runNext(session, q);
+    } else {
+      waitingWrites.add(session);
     }
     return true;
+  }
+
+  /**
+   * True if a write of {@code bytes} that does not coalesce would be refused now (see {@link
+   * #enqueueWrite}); any thread, so that callers can refuse at once. The owner thread decides.
+   */
+  boolean wouldRefuse(String session, int bytes, long maxBytes, long maxLatencyNanos) {
+    long held = writeBytes;
+    return held > 0
+        && (held + bytes > maxBytes || writeLatencyNanos > maxLatencyNanos)
+        && !waitingWrites.contains(session);
   }
 
   /** Bytes of the values of queued and running writes. */
@@ -238,6 +255,7 @@ final class OwnerLoop {
   private <R> void enqueue(String session, Task<R> task) {
     SessionQueue q = sessions.computeIfAbsent(session, k -> new SessionQueue());
     q.waiting.add(task);
+    waitingWrites.remove(session); // a later stash queues behind this task, no coalescing
     if (!q.running) {
       runNext(session, q);
     }
@@ -245,6 +263,9 @@ final class OwnerLoop {
 
   private void runNext(String session, SessionQueue q) {
     Op op = q.waiting.poll();
+    if (op instanceof Write && q.waiting.isEmpty()) {
+      waitingWrites.remove(session);
+    }
     if (op == null) {
       q.running = false;
       sessions.remove(session);

@@ -364,6 +364,10 @@ final class OwnershipProtocol {
                   + limit
                   + " bytes; nothing was sent"));
     }
+    // What the owner thread would refuse is refused here, without costing it anything.
+    if (loop.wouldRefuse(key, bytes.length, maxPendingBytes, maxWriteLatencyNanos)) {
+      return CompletableFuture.failedFuture(overloaded(key));
+    }
     // A saturated owner thread would hold stashes without bound before it could refuse them:
     // past a budget's worth (at least 1 MiB, for bursts) of them not looked at yet, refuse at once.
     long unseen = unseenStashBytes.addAndGet(bytes.length);
@@ -385,22 +389,25 @@ final class OwnershipProtocol {
           unseenStashBytes.addAndGet(-bytes.length);
           if (!loop.enqueueWrite(
               key, bytes, caller, v -> stash(key, v), maxPendingBytes, maxWriteLatencyNanos)) {
-            caller.completeExceptionally(
-                new HandoffException.Overloaded(
-                    "stash of session '"
-                        + key
-                        + "' refused: this node already holds "
-                        + loop.writeBytes()
-                        + " bytes of states waiting to be sent or confirmed (maxPendingBytes="
-                        + maxPendingBytes
-                        + "), and its writes take "
-                        + TimeUnit.NANOSECONDS.toMillis(loop.writeLatencyNanos())
-                        + " ms on average (refused past "
-                        + TimeUnit.NANOSECONDS.toMillis(maxWriteLatencyNanos)
-                        + " ms); nothing was queued"));
+            caller.completeExceptionally(overloaded(key));
           }
         });
     return caller;
+  }
+
+  private HandoffException.Overloaded overloaded(String key) {
+    return new HandoffException.Overloaded(
+        "stash of session '"
+            + key
+            + "' refused: this node already holds "
+            + loop.writeBytes()
+            + " bytes of states waiting to be sent or confirmed (maxPendingBytes="
+            + maxPendingBytes
+            + "), and its writes take "
+            + TimeUnit.NANOSECONDS.toMillis(loop.writeLatencyNanos())
+            + " ms on average (refused past "
+            + TimeUnit.NANOSECONDS.toMillis(maxWriteLatencyNanos)
+            + " ms); nothing was queued");
   }
 
   private CompletableFuture<Void> stash(String key, byte[] bytes) {

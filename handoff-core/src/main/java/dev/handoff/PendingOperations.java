@@ -44,7 +44,8 @@ final class PendingOperations {
    * {@link HandoffException} passes as it is, anything else is wrapped in one naming the operation.
    */
   <R> CompletableFuture<R> timed(String op, String key, CompletableFuture<R> f) {
-    return f.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+    // A future already complete (refused at once) needs no timer.
+    return (f.isDone() ? f : f.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS))
         .handle(
             (r, e) -> {
               if (e == null) {

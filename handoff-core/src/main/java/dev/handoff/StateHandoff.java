@@ -39,10 +39,11 @@ import org.slf4j.LoggerFactory;
  * to it. Listeners run on a separate callback executor, so a slow listener never holds up the log;
  * the futures this node returns complete on the caller-facing executor (see {@link
  * StateHandoffBuilder#callbackExecutor}), never on the owner thread or a log client's thread, so a
- * dependent stage may block on another operation of the same node. Operations on one session run
- * one after the other, in call order; different sessions proceed in parallel. If the log reader
- * stops for good, the node goes {@link NodeState#FAILED out of service}: pending and later
- * operations fail, and it leaves the membership so that others take its sessions.
+ * dependent stage may block on another operation of the same node (one decided at once, such as a
+ * stash refused as overloaded, is returned already completed). Operations on one session run one
+ * after the other, in call order; different sessions proceed in parallel. If the log reader stops
+ * for good, the node goes {@link NodeState#FAILED out of service}: pending and later operations
+ * fail, and it leaves the membership so that others take its sessions.
  *
  * <p><b>Consistency.</b> Per session, successful {@code stash}, {@code pickup} and {@code end}
  * calls take effect in one order consistent with real time, wherever they ran: a stash that

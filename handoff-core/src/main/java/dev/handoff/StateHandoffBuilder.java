@@ -90,10 +90,10 @@ public final class StateHandoffBuilder<T> {
    * are also refused while writes take more than a second on average from call to completion (a
    * quarter of {@link #operationTimeout} if that is less), so that an accepted stash completes in
    * about that time instead of queueing towards its timeout, and when the node's owner thread has
-   * this many bytes of stashes it has not looked at yet. Default: a tenth of the maximum heap, at
-   * least 8 MiB, and at most nine tenths of the log's {@link
-   * dev.handoff.spi.DeltaLog#appendBufferBytes() appendBufferBytes} (so that an append never blocks
-   * the node's owner thread on a full send buffer).
+   * this many bytes of stashes it has not looked at yet. Default: a 32nd of the maximum heap (each
+   * state in flight costs about three times its bytes), at least 8 MiB, and at most nine tenths of
+   * the log's {@link dev.handoff.spi.DeltaLog#appendBufferBytes() appendBufferBytes} (so that an
+   * append never blocks the node's owner thread on a full send buffer).
    */
   public StateHandoffBuilder<T> maxPendingBytes(long bytes) {
     if (maxPendingBytes != 0) {
@@ -107,7 +107,9 @@ public final class StateHandoffBuilder<T> {
   }
 
   static long defaultMaxPendingBytes(dev.handoff.spi.DeltaLog log) {
-    long ofHeap = Math.max(8L << 20, Runtime.getRuntime().maxMemory() / 10);
+    // Each state in flight costs about three times its bytes (the node's copy, the producer's,
+    // the write's objects), and a few MiB in flight already keep the log busy.
+    long ofHeap = Math.max(8L << 20, Runtime.getRuntime().maxMemory() / 32);
     long buffer = log.appendBufferBytes();
     return buffer == Long.MAX_VALUE ? ofHeap : Math.max(1, Math.min(ofHeap, buffer / 10 * 9));
   }

@@ -46,7 +46,7 @@ record OpenLoop(
         break;
       }
       long due = Math.min(capacity, (long) ((now - t0) / 1e9 * perSecond));
-      while (offered < due) {
+      while (offered < due && System.nanoTime() < end) { // stops on time even when behind
         long start = System.nanoTime();
         outstanding.incrementAndGet();
         CompletableFuture<?> f;

@@ -60,7 +60,11 @@ final class OverloadScenario {
       rep.add(
           Figure.versus(
                   SCENARIO,
-                  "accepted stashes/s at 2× offered load (refused ones not counted)",
+                  String.format(
+                      Locale.ROOT,
+                      "accepted stashes/s at 2× offered load (refused ones not counted; offered"
+                          + " %.2f× the sustained rate)",
+                      at2.offeredPerSecond() / rate),
                   at2.acceptedPerSecond(),
                   "the same node at 1× (offered at the rate it sustains)",
                   at1.acceptedPerSecond(),

@@ -13,7 +13,7 @@ import java.util.Locale;
  * estimate within about 2%, in 4 KiB whatever the topic), so a topic not compacted yet, whose
  * sessions were written many times, is not mistaken for a larger one. The check fails if the
  * estimate plus the client buffers passes {@link #HEAP_SHARE} of the max heap: the rest is left to
- * writes in flight (a tenth by default), the application and the garbage collector.
+ * writes in flight, the application and the garbage collector.
  */
 final class HeapFit {
 

@@ -119,11 +119,12 @@ public final class KafkaDeltaLog implements DeltaLog {
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
   private final Object lock = new Object();
-  // Guarded by lock.
-  private State state = State.LATENT;
+  // Guarded by lock; state and appender are also read without it on the hot paths (append,
+  // maxStateBytes: every stash calls them, from the caller's thread and the owner thread at once).
+  private volatile State state = State.LATENT;
   private Consumer<LogEntry> sink;
   private CompletableFuture<Void> startResult;
-  private LogAppender appender;
+  private volatile LogAppender appender;
   private LogReader reader;
   private Thread readerThread;
 
@@ -217,12 +218,10 @@ public final class KafkaDeltaLog implements DeltaLog {
   public CompletableFuture<LogPosition> append(SlotRecord record) {
     Objects.requireNonNull(record, "record");
     LogAppender a;
-    synchronized (lock) {
-      if (state == State.CLOSED) {
-        return CompletableFuture.failedFuture(closedException());
-      }
-      a = appender;
+    if (state == State.CLOSED) {
+      return CompletableFuture.failedFuture(closedException());
     }
+    a = appender;
     if (failure != null) {
       return CompletableFuture.failedFuture(readerFailedException());
     }
@@ -277,9 +276,7 @@ public final class KafkaDeltaLog implements DeltaLog {
   @Override
   public int maxStateBytes() {
     LogAppender a;
-    synchronized (lock) {
-      a = appender;
-    }
+    a = appender;
     return a == null ? LogAppender.maxStateBytes(settings, null) : a.maxStateBytes();
   }
 

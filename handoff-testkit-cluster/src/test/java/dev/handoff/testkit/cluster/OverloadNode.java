@@ -52,7 +52,13 @@ final class OverloadNode implements AutoCloseable {
     }
   }
 
-  OverloadNode(NodeConfig config, int sessions, int stateBytes, long maxPendingBytes, Path log) {
+  OverloadNode(
+      NodeConfig config,
+      int sessions,
+      int stateBytes,
+      long maxPendingBytes,
+      int heapMegabytes,
+      Path log) {
     var args = new java.util.ArrayList<>(config.toArgs());
     args.addAll(
         List.of(
@@ -65,7 +71,7 @@ final class OverloadNode implements AutoCloseable {
     process =
         JvmProcess.builder(OverloadNodeMain.class)
             .name("overload node " + config.memberId())
-            .maxHeapMegabytes(256)
+            .maxHeapMegabytes(heapMegabytes)
             .systemProperty("java.io.tmpdir", System.getProperty("java.io.tmpdir"))
             .args(args)
             .logFile(log)

@@ -61,11 +61,13 @@ import java.util.concurrent.atomic.AtomicLongArray;
 public final class OverloadNodeMain {
   private static final PrintStream OUT = System.out;
   private static final long HEAP_EVERY_MS = 500;
+  private static final int GENERATORS = 2;
 
   private final StateHandoff<String> handoff;
   private final int sessions;
   private final int stateBytes;
   private final String[] keys;
+  private final String filler;
   private final AtomicLongArray offeredVersion;
   private final AtomicLongArray ackedVersion;
   private final AtomicLong lost = new AtomicLong();
@@ -90,6 +92,11 @@ public final class OverloadNodeMain {
     for (int i = 0; i < sessions; i++) {
       keys[i] = String.format("s-%07d", i);
     }
+    var f = new StringBuilder(stateBytes + 26);
+    while (f.length() < stateBytes + 26) {
+      f.append((char) ('a' + f.length() % 26));
+    }
+    this.filler = f.toString();
     this.offeredVersion = new AtomicLongArray(sessions);
     this.ackedVersion = new AtomicLongArray(sessions);
   }
@@ -174,7 +181,7 @@ public final class OverloadNodeMain {
     if (given > 0) {
       return given;
     }
-    long ofHeap = Math.max(8L << 20, Runtime.getRuntime().maxMemory() / 10);
+    long ofHeap = Math.max(8L << 20, Runtime.getRuntime().maxMemory() / 32);
     return Math.min(ofHeap, log.appendBufferBytes() / 10 * 9);
   }
 
@@ -228,11 +235,9 @@ public final class OverloadNodeMain {
 
   /** Version {@code v} of session {@code i}: its version first, then filler to the state size. */
   private String state(int i, long v) {
-    var sb = new StringBuilder(stateBytes).append(keys[i]).append(" v=").append(v).append(';');
-    while (sb.length() < stateBytes) {
-      sb.append((char) ('a' + (sb.length() + i) % 26));
-    }
-    return sb.toString();
+    String head = keys[i] + " v=" + v + ';';
+    // Filler from a prepared string: building each state must cost the generator little.
+    return head + filler.substring(i % 26, i % 26 + Math.max(0, stateBytes - head.length()));
   }
 
   private static long versionOf(String state) {
@@ -309,52 +314,65 @@ public final class OverloadNodeMain {
     var outstanding = new AtomicLong();
     long t0 = System.nanoTime();
     long end = t0 + TimeUnit.SECONDS.toNanos(seconds);
-    long offered = 0;
-    long nextStats = t0 + TimeUnit.SECONDS.toNanos(1);
-    int i = 0;
+    var offered = new AtomicLong();
     leftRunning = false;
+    // Two generator threads, each offering half the rate over its half of the sessions: one
+    // thread alone cannot offer several times what the node sustains.
+    var generators = Executors.newFixedThreadPool(GENERATORS, OwnerThreads.daemon("overload-gen"));
+    for (int g = 0; g < GENERATORS; g++) {
+      int first = g;
+      generators.execute(
+          () -> {
+            long mine = 0;
+            int next = first;
+            double share = (double) rate / GENERATORS;
+            while (true) {
+              long now = System.nanoTime();
+              if (now >= end) {
+                return;
+              }
+              // Open loop: as many stashes as the rate says by now, whatever came back; bounded
+              // per round, so that a generator that falls behind still stops on time.
+              long due = (long) ((now - t0) / 1e9 * share);
+              while (mine < due && System.nanoTime() < end) {
+                int s = next % sessions;
+                next += GENERATORS;
+                long v = offeredVersion.incrementAndGet(s);
+                long sent = System.nanoTime();
+                mine++;
+                offered.incrementAndGet();
+                outstanding.incrementAndGet();
+                handoff
+                    .stash(keys[s], state(s, v))
+                    .whenComplete(
+                        (r, e) -> {
+                          if (e == null) {
+                            ok.incrementAndGet();
+                            latencies.add(System.nanoTime() - sent);
+                            ackedVersion.accumulateAndGet(s, v, Math::max);
+                          } else {
+                            Throwable cause = unwrap(e);
+                            if (cause instanceof HandoffException.Overloaded) {
+                              overloaded.incrementAndGet();
+                            } else {
+                              failed.incrementAndGet();
+                              if (failures.size() < 20) {
+                                failures.add(cause.toString());
+                              }
+                            }
+                          }
+                          outstanding.decrementAndGet();
+                        });
+              }
+              java.util.concurrent.locks.LockSupport.parkNanos(500_000); // pacing, not a wait
+            }
+          });
+    }
+    generators.shutdown();
     boolean running = true;
-    while (true) {
-      long now = System.nanoTime();
-      if (now >= end) {
-        break;
-      }
-      // Open loop: as many stashes as the rate says by now, in bursts every millisecond or so.
-      long due = (long) ((now - t0) / 1e9 * rate);
-      while (offered < due) {
-        int s = i++ % sessions;
-        long v = offeredVersion.incrementAndGet(s);
-        long sent = System.nanoTime();
-        offered++;
-        outstanding.incrementAndGet();
-        handoff
-            .stash(keys[s], state(s, v))
-            .whenComplete(
-                (r, e) -> {
-                  if (e == null) {
-                    ok.incrementAndGet();
-                    latencies.add(System.nanoTime() - sent);
-                    ackedVersion.accumulateAndGet(s, v, Math::max);
-                  } else {
-                    Throwable cause = unwrap(e);
-                    if (cause instanceof HandoffException.Overloaded) {
-                      overloaded.incrementAndGet();
-                    } else {
-                      failed.incrementAndGet();
-                      if (failures.size() < 20) {
-                        failures.add(cause.toString());
-                      }
-                    }
-                  }
-                  outstanding.decrementAndGet();
-                });
-      }
+    while (!generators.awaitTermination(1, TimeUnit.SECONDS)) {
       running &= handoff.state() == NodeState.RUNNING;
-      if (now >= nextStats) {
-        nextStats += TimeUnit.SECONDS.toNanos(1);
-        send(stats("STATS", offered, ok.get(), overloaded.get(), failed.get(), null));
-      }
-      Thread.sleep(1); // pacing of the open loop, not a wait for anything
+      send(stats("STATS", offered.get(), ok.get(), overloaded.get(), failed.get(), null));
     }
     long offeredFor = System.nanoTime() - t0;
     try {
@@ -375,7 +393,7 @@ public final class OverloadNodeMain {
     send(
         stats(
             "LOADED",
-            offered,
+            offered.get(),
             ok.get(),
             overloaded.get(),
             failed.get(),

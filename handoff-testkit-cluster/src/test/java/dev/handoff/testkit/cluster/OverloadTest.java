@@ -15,18 +15,17 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A node in its own JVM ({@code -Xmx256m}, the library's defaults) on real Kafka and ZooKeeper is
- * offered stashes at twice and five times what it sustains: it stays RUNNING, its ZooKeeper session
- * never expires (no LOST, no re-registration, the same writer id), its heap after GC stays within
- * its bounds, every stash completes either successfully or with {@code Overloaded}, and after a
- * roll right after (SIGTERM, a new JVM with the same member id picks up every session) each
- * session's state is at least as new as the last one acknowledged to its caller, and one that was
- * offered.
+ * A node in its own JVM (the library's defaults) on real Kafka and ZooKeeper is offered stashes at
+ * twice and five times what it sustains: it stays RUNNING, its ZooKeeper session never expires (no
+ * LOST, no re-registration, the same writer id), its heap after GC stays within its bounds, every
+ * stash completes either successfully or with {@code Overloaded}, and after a roll right after
+ * (SIGTERM, a new JVM with the same member id picks up every session) each session's state is at
+ * least as new as the last one acknowledged to its caller, and one that was offered.
  *
- * <p>CI runs a short, small version: 4,000 sessions of 1 KiB, {@code maxPendingBytes} 1 MiB (so
- * that backpressure engages at this size), 8 s per load. {@code -Dhandoff.overload.long=true} runs
- * the issue's version: 50,000 sessions of 1 KiB, the default {@code maxPendingBytes}, 60 s per
- * load.
+ * <p>CI runs a short, small version: 4,000 sessions of 1 KiB in {@code -Xmx256m}, {@code
+ * maxPendingBytes} 1 MiB (so that backpressure engages at this size), 8 s per load. {@code
+ * -Dhandoff.overload.long=true} runs the issue's version: 50,000 sessions of 1 KiB in {@code
+ * -Xmx384m}, the default {@code maxPendingBytes}, 60 s per load.
  */
 class OverloadTest {
 
@@ -36,6 +35,9 @@ class OverloadTest {
   private static final long MAX_PENDING = LONG ? 0 : 1 << 20; // 0: the library's default
   private static final int CALIBRATE_SECONDS = LONG ? 10 : 4;
   private static final int LOAD_SECONDS = LONG ? 60 : 8;
+  // The demo's sizing rule (2.5 × what the node holds; DemoOptions.nodeHeapFor): with 50,000
+  // sessions (72 MiB of replica) in 256 MiB, SerialGC spent half of a 2× load in full collections.
+  private static final int HEAP_MEGABYTES = LONG ? 384 : 256;
 
   private static EmbeddedEnvironment env;
   private static final Path DIR = Path.of("target", "overload");
@@ -77,6 +79,7 @@ class OverloadTest {
             SESSIONS,
             STATE_BYTES,
             MAX_PENDING,
+            HEAP_MEGABYTES,
             DIR.resolve(topic + "-node-1.log"))) {
       var ready = node.ready();
       assertThat(node.call("create", "CREATED", Duration.ofMinutes(3)))
@@ -115,13 +118,16 @@ class OverloadTest {
         node.call("gc", "GC", Duration.ofMinutes(1)); // what is left right after the load
         List<Long> during = node.heapReadings().subList(heapBefore, node.heapReadings().size());
         long peak = during.stream().mapToLong(Long::longValue).max().orElse(0);
+        double offeredRate = s.number("offered") / s.decimal("seconds");
         results.append(
             String.format(
-                "%n%d× (%,d/s offered for %.1f s): %,d ok (%,.0f/s), %,d overloaded, %,d failed;"
-                    + " ack p50 %.1f ms, p99 %.1f ms; heap peak %,d (bound %,d); lost %d,"
-                    + " suspended %d, re-registered %d",
+                "%n%d× (%,d/s asked; offered %,.0f/s = %.1f× for %.1f s): %,d ok (%,.0f/s), %,d"
+                    + " overloaded, %,d failed; ack p50 %.1f ms, p99 %.1f ms; heap peak %,d (bound"
+                    + " %,d); lost %d, suspended %d, re-registered %d",
                 factor,
                 factor * rate,
+                offeredRate,
+                offeredRate / rate,
                 s.decimal("seconds"),
                 s.number("ok"),
                 s.number("ok") / s.decimal("seconds"),
@@ -135,7 +141,9 @@ class OverloadTest {
                 s.number("suspended"),
                 s.number("reregistered")));
         System.out.println("overload: " + line);
-        assertThat(s.number("offered")).as(line).isGreaterThan((long) factor * rate);
+        // The generator shares the node's cores: on a loaded machine it may fall short of the
+        // rate asked, but the node must be offered well beyond what it sustains.
+        assertThat(offeredRate).as("offered rate: " + line).isGreaterThan(1.5 * rate);
         assertThat(s.number("failed")).as(line + " " + node.failures()).isZero();
         assertThat(s.number("unfinished")).as(line).isZero();
         assertThat(s.number("ok") + s.number("overloaded")).as(line).isEqualTo(s.number("offered"));
@@ -162,6 +170,7 @@ class OverloadTest {
             SESSIONS,
             STATE_BYTES,
             MAX_PENDING,
+            HEAP_MEGABYTES,
             DIR.resolve(topic + "-node-1-next.log"))) {
       String line = next.call("pickup " + picked.toAbsolutePath(), "PICKED", Duration.ofMinutes(5));
       assertThat(line).as(String.valueOf(next.failures())).isEqualTo("PICKED " + SESSIONS + " 0");
