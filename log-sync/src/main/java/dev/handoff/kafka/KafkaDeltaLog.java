@@ -83,6 +83,7 @@ public final class KafkaDeltaLog implements DeltaLog {
 
   /** Completed by the reader when replay is done; failed by a reader error or close. */
   private final CompletableFuture<Void> replayed = new CompletableFuture<>();
+
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
   private final Object lock = new Object();
