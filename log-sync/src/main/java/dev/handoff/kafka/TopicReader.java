@@ -15,11 +15,13 @@ import java.util.function.Consumer;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RecordDeserializationException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Read-only tooling API: reads a delta log's topic once, from the beginning to the end offsets
@@ -102,12 +104,12 @@ public final class TopicReader implements AutoCloseable {
       String bootstrapServers, String topic, Map<String, ?> clientProperties, Duration timeout) {
     this.topic = topic;
     this.timeout = timeout;
-    this.consumer =
-        new KafkaConsumer<>(
-            ClientConfigs.consumer(
-                new HashMap<>(clientProperties),
-                bootstrapServers,
-                "handoff-topic-reader-" + topic));
+    var config =
+        ClientConfigs.consumer(
+            new HashMap<>(clientProperties), bootstrapServers, "handoff-topic-reader-" + topic);
+    // Read-only: asking for a missing topic's metadata must never create it.
+    config.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+    this.consumer = new KafkaConsumer<>(config);
     schemas.add(WireFormat.SLOT_STATE_V1);
   }
 
@@ -142,8 +144,8 @@ public final class TopicReader implements AutoCloseable {
    * call starts, in offset order per partition, and hands each to {@code visitor}. Returns the end
    * offsets that were read to.
    *
-   * @throws KafkaDeltaLogException if the topic does not exist, or the cluster does not answer
-   *     within the timeout (the message says which)
+   * @throws KafkaDeltaLogException if the topic does not exist ({@code getCause()} is an {@link
+   *     UnknownTopicOrPartitionException}), or the cluster does not answer within the timeout
    */
   public Map<Integer, Long> readToEnd(Consumer<? super Entry> visitor) {
     Objects.requireNonNull(visitor, "visitor");
@@ -154,7 +156,8 @@ public final class TopicReader implements AutoCloseable {
       throw unreachable("read the partitions of", e);
     }
     if (infos == null || infos.isEmpty()) {
-      throw new KafkaDeltaLogException("Topic '" + topic + "' does not exist");
+      String message = "Topic '" + topic + "' does not exist";
+      throw new KafkaDeltaLogException(message, new UnknownTopicOrPartitionException(message));
     }
     var partitions = new ArrayList<TopicPartition>();
     for (var info : infos) {
