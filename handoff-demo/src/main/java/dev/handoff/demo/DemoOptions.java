@@ -43,7 +43,7 @@ public record DemoOptions(
       name = "java -jar handoff-demo.jar",
       sortOptions = false,
       usageHelpWidth = 100,
-      customSynopsis = "Usage: java -jar handoff-demo.jar [options]",
+      customSynopsis = "java -jar handoff-demo.jar [options]",
       description = {
         "Runs a game cluster through a rolling deploy: starts ZooKeeper and Kafka (embedded, unless"
             + " --kafka/--zookeeper are given), starts the nodes at version v1 hosting the sessions,"

@@ -50,8 +50,10 @@ record NodeSettings(
       name = "java -cp handoff-demo.jar dev.handoff.demo.GameNode",
       sortOptions = false,
       usageHelpWidth = 100,
-      customSynopsis =
-          "Usage: java -cp handoff-demo.jar dev.handoff.demo.GameNode --kafka HOST:PORT --zookeeper HOST:PORT --member-id ID [options]",
+      customSynopsis = {
+        "java -cp handoff-demo.jar dev.handoff.demo.GameNode --kafka HOST:PORT",
+        "    --zookeeper HOST:PORT --member-id ID [options]"
+      },
       description = {
         "One game server node. On start it picks up every session that an earlier incarnation of"
             + " its member id owned (after that incarnation has gone), and with --create it creates"
