@@ -65,6 +65,14 @@ public final class InMemoryDeltaLog {
     return partitions.size();
   }
 
+  /**
+   * Stops {@code view}'s reader as a fatal error would (for tests of what a node does then): its
+   * {@link DeltaLog#stopped()} fails with {@code cause}. {@code view} must come from {@link #open}.
+   */
+  static void failReader(DeltaLog view, Throwable cause) {
+    ((View) view).failReader(cause);
+  }
+
   /** A new node's view of this log. */
   public DeltaLog open() {
     return new View();

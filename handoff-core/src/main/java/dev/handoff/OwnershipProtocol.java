@@ -1,6 +1,5 @@
 package dev.handoff;
 
-import dev.handoff.internal.crdt.ClaimOutcome;
 import dev.handoff.internal.crdt.FencingException;
 import dev.handoff.internal.crdt.Replica;
 import dev.handoff.internal.crdt.SessionView;
@@ -12,10 +11,14 @@ import dev.handoff.spi.SlotRecord;
 import dev.handoff.spi.SlotState;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -28,17 +31,31 @@ import org.slf4j.LoggerFactory;
  * reads or changes the replica runs here, on the owner thread (see the {@code
  * dev.handoff.internal.crdt} package documentation for the rules these records follow).
  *
- * <p>A stash by the owner appends its next record; a stash of a session nobody owns, or that an
- * earlier incarnation of this member owned, is a claim. A pickup appends a claim. A claim is
- * decided by the log's order once the node has applied everything up to it: of concurrent claims of
- * one epoch, the lowest offset wins on every replica. After a decision the node appends the
- * tombstones that remove slots nobody needs any more (invariant I6).
+ * <p><b>A write counts only once the log says so.</b> A Kafka acknowledgement says "stored", not
+ * "counts": a node whose membership session expired while it was paused may still append, and its
+ * record is then fenced by a newer owner's claim that came first. So every write (stash, end,
+ * claim) completes only when this node's reader has delivered the record back in log order and the
+ * record wins at that point. Three rules make a success true for every later winner:
+ *
+ * <ol>
+ *   <li>A write is issued only while the membership says this node may write (a lease on its
+ *       session, not its own view of the connection).
+ *   <li>A session has at most one write of this node waiting for its read-back: the next one is
+ *       issued after the previous one counted. So a write that counts is never superseded in
+ *       compaction by a later write of the same node that is fenced.
+ *   <li>A pickup's claim carries the state as the claimant read it; the session reads as the
+ *       previous owner's last record if that landed between the claimant's read and its claim. The
+ *       winner re-asserts the state under its own epoch before anything older is tombstoned.
+ * </ol>
+ *
+ * An append whose outcome is unknown (a timed-out send) is resolved by reading the log to its end:
+ * it either shows up (and is judged like any other) or it never will.
  */
 final class OwnershipProtocol {
 
   private static final Logger log = LoggerFactory.getLogger(StateHandoff.class);
 
-  private final Replica replica = new Replica();
+  private final Replica replica;
   private final SessionIndex index = new SessionIndex();
   private final AppliedOffsets offsets = new AppliedOffsets();
   private final DeltaLog deltaLog;
@@ -46,12 +63,42 @@ final class OwnershipProtocol {
   private final OwnerLoop loop;
   private volatile Member self;
   private final Duration endedRetention;
+  private final long maxPendingBytes;
   private final Function<CompletableFuture<LogPosition>, CompletableFuture<LogPosition>> track;
   private final AtomicLong appliedRecords = new AtomicLong();
   private volatile long metadataBytes;
   // Set by the facade: whether remote changes should be reported now, and where to.
   private volatile Supplier<Boolean> reportChanges = () -> false;
   private volatile Consumer<SessionView> onRemoteChange = v -> {};
+  // Owner-thread state: this node's writes waiting for their read-back, by session (at most one).
+  private final Map<String, Unconfirmed> unconfirmed = new HashMap<>();
+  private volatile HandoffException stoppedWith;
+  private long skewReported;
+  // Handover: whether this node takes sessions handed to it now, and who hears of them.
+  private volatile Supplier<Boolean> acceptingHandovers = () -> false;
+  private volatile HandoverSink onArrival = (key, value, from) -> {};
+  // Owner-thread state: this node's handovers waiting for the receiver's claim, by session.
+  private final Map<String, Transfer> transfers = new HashMap<>();
+
+  /** Hears of sessions handed to this node, once it owns them. */
+  interface HandoverSink {
+    void arrived(String session, byte[] value, String from);
+  }
+
+  /** A handover of this node waiting for the receiver to claim (or refuse). */
+  private static final class Transfer {
+    final String target;
+    final long epoch;
+    final CompletableFuture<String> taken = new CompletableFuture<>(); // the new owner
+
+    Transfer(String target, long epoch) {
+      this.target = target;
+      this.epoch = epoch;
+    }
+  }
+
+  /** A write of this node waiting for the log to deliver it back. */
+  private record Unconfirmed(SlotRecord record, CompletableFuture<Boolean> counted) {}
 
   /**
    * @param track registers a write as pending (so {@code leave()} waits for it)
@@ -61,11 +108,15 @@ final class OwnershipProtocol {
       Membership membership,
       String name,
       Duration endedRetention,
+      Duration maxClockSkew,
+      long maxPendingBytes,
       Function<CompletableFuture<LogPosition>, CompletableFuture<LogPosition>> track) {
+    this.maxPendingBytes = maxPendingBytes;
     this.deltaLog = deltaLog;
     this.membership = membership;
     this.endedRetention = endedRetention;
     this.track = track;
+    this.replica = new Replica(dev.handoff.internal.crdt.Hlc.system(), maxClockSkew.toMillis());
     this.loop = new OwnerLoop(name, this::onItem);
   }
 
@@ -111,6 +162,10 @@ final class OwnershipProtocol {
     return loop;
   }
 
+  long maxPendingBytes() {
+    return maxPendingBytes;
+  }
+
   SessionIndex index() {
     return index;
   }
@@ -137,40 +192,52 @@ final class OwnershipProtocol {
   }
 
   private void onItem(Object item) {
-    if (item instanceof OwnWrite w) {
-      apply(w.entry(), false);
-      w.done().complete(new LogPosition(w.entry().partition(), w.entry().offset()));
-    } else {
-      apply((LogEntry) item, true);
-    }
+    apply((LogEntry) item);
   }
 
   /**
-   * Applies a record to the replica. {@code fromLog}: the reader delivered it, so every record
-   * before it in its partition has been applied too (barriers and claim decisions wait on that);
-   * otherwise it is this node's own acknowledged write, applied ahead of the reader.
+   * Applies a record the reader delivered: every record before it in its partition has been applied
+   * too, so this is where barriers are released and this node's own writes are judged.
    */
-  private void apply(LogEntry entry, boolean fromLog) {
-    String key = entry.record().session();
-    boolean notify = fromLog && reportChanges.get();
+  private void apply(LogEntry entry) {
+    SlotRecord record = entry.record();
+    String key = record.session();
+    boolean notify = reportChanges.get();
     SessionView before = notify ? index.get(key) : null; // only notifications compare views
     boolean changed = replica.apply(entry);
     SessionView after = before;
     if (changed && index.built()) {
       after = index.update(replica, key);
     }
-    if (!fromLog) {
-      return;
-    }
     appliedRecords.incrementAndGet();
-    offsets.advance(entry.partition(), entry.offset());
     Member me = self;
+    if (me != null && !record.isTombstone() && record.writer().equals(me.writerId())) {
+      Unconfirmed mine = unconfirmed.get(key);
+      if (mine != null && mine.record().state().seq() == record.state().seq()) {
+        unconfirmed.remove(key);
+        mine.counted().complete(replica.winsAt(key, record.writer(), entry.offset()));
+      }
+    }
+    if (me != null && index.built()) {
+      onHandoverRecord(entry, me);
+    }
+    offsets.advance(entry.partition(), entry.offset());
     if (notify
         && changed
         && after != null
         && !after.equals(before)
-        && (me == null || !entry.record().writer().equals(me.writerId()))) {
+        && (me == null || !record.writer().equals(me.writerId()))) {
       onRemoteChange.accept(after);
+    }
+    if (replica.skewedRecords() > skewReported) {
+      if (skewReported == 0) {
+        log.warn(
+            "a record of session '{}' by {} carries a time more than the allowed clock skew ahead"
+                + " of this node's clock; such times are capped (counted in stats, logged once)",
+            key,
+            record.writer());
+      }
+      skewReported = replica.skewedRecords();
     }
   }
 
@@ -178,15 +245,22 @@ final class OwnershipProtocol {
   void afterReplay() {
     replica.markCaughtUp();
     index.rebuild(replica);
+    retireWritersThatAreNotMembers();
+    metadataBytes = replica.metadataBytes();
+  }
+
+  private void retireWritersThatAreNotMembers() {
     var live = new HashSet<String>();
     membership.members().forEach(m -> live.add(m.writerId()));
-    live.add(self.writerId());
+    Member me = self;
+    if (me != null) {
+      live.add(me.writerId());
+    }
     for (String w : replica.writers()) {
       if (!live.contains(w)) {
         replica.retireWriter(w);
       }
     }
-    metadataBytes = replica.metadataBytes();
   }
 
   /** A member incarnation went away for good: its slots may be cleaned up. */
@@ -194,23 +268,47 @@ final class OwnershipProtocol {
     loop.execute(() -> replica.retireWriter(writerId));
   }
 
-  /** Fails what waits for records that will now never be applied. Owner thread. */
-  void failWaiters() {
-    offsets.failAll(new HandoffException.Left("StateHandoff closed"));
+  /**
+   * The log stopped for good, or the node closed: every write waiting for its read-back, and every
+   * barrier, fails with {@code error}; later operations fail at once. Owner thread.
+   */
+  void stop(HandoffException error) {
+    stoppedWith = error;
+    var waiting = new ArrayList<>(unconfirmed.values());
+    unconfirmed.clear();
+    waiting.forEach(u -> u.counted().completeExceptionally(error));
+    offsets.failAll(error);
   }
 
-  /** Periodic housekeeping on the owner thread: tombstones and tombstone-marker GC (I6). */
+  /** Records skipped as out of bounds by the replica: clock skew, wrong partition. */
+  long skewedRecords() {
+    return replica.skewedRecords();
+  }
+
+  /**
+   * Periodic housekeeping on the owner thread: writers that are no longer members are retired (also
+   * those whose late records arrived after their retirement), sessions in transition are
+   * re-asserted or tidied (I6), tombstone markers and the dot cloud are folded.
+   */
   void sweep() {
     try {
+      retireWritersThatAreNotMembers();
+      Member me = self;
       for (var it = index.untidy(); it.hasNext(); ) {
         String key = it.next();
         if (!replica.needsTidying(key)) {
           it.remove();
         } else if (!loop.busy(key)) {
-          cleanup(key);
+          if (me != null && replica.ownsByClaimOnly(key, me.writerId())) {
+            loop.onSession(key, () -> reassert(key));
+          } else {
+            cleanup(key);
+          }
         }
       }
       offsets.forEach((p, o) -> replica.forgetTombstonesBefore(p, o + 1));
+      // Gaps left by writes that never landed would otherwise keep every later dot in the cloud.
+      replica.markCaughtUp();
       metadataBytes = replica.metadataBytes();
     } catch (RuntimeException e) {
       log.warn("housekeeping sweep failed; will retry", e);
@@ -234,8 +332,10 @@ final class OwnershipProtocol {
 
   /**
    * Queues a stash of {@code bytes} (any thread): fails at once with {@link
-   * HandoffException.TooLarge} if the log would refuse it, else completes at the log's
-   * acknowledgement; the session's next operation runs once this node has applied the record.
+   * HandoffException.TooLarge} if the log would refuse it, with {@link HandoffException.Overloaded}
+   * if the node's budget of pending state bytes is spent; a stash queued behind another of the same
+   * session replaces that one's state (both complete together). Completes once the log delivered
+   * the record back and it counts.
    */
   CompletableFuture<Void> submitStash(String key, byte[] bytes) {
     int limit = deltaLog.maxStateBytes();
@@ -250,120 +350,253 @@ final class OwnershipProtocol {
                   + limit
                   + " bytes; nothing was sent"));
     }
-    var acked = new CompletableFuture<Void>();
-    loop.onSession(key, () -> stash(key, bytes, acked))
-        .whenComplete(
-            (v, e) -> {
-              if (e != null) {
-                acked.completeExceptionally(e);
-              } else {
-                acked.complete(null);
-              }
-            });
-    return acked;
+    var caller = new CompletableFuture<Void>();
+    loop.execute(
+        () -> {
+          if (!loop.enqueueWrite(key, bytes, caller, v -> stash(key, v), maxPendingBytes)) {
+            caller.completeExceptionally(
+                new HandoffException.Overloaded(
+                    "stash of session '"
+                        + key
+                        + "' refused: this node already holds "
+                        + loop.writeBytes()
+                        + " bytes of states waiting to be sent or confirmed (maxPendingBytes="
+                        + maxPendingBytes
+                        + "); nothing was queued"));
+          }
+        });
+    return caller;
   }
 
-  /**
-   * Stashes {@code bytes} as this node's state of {@code key}; {@code acked} completes at the log's
-   * acknowledgement, the result once the record is applied here (and, for a claim, decided).
-   */
-  private CompletableFuture<Void> stash(String key, byte[] bytes, CompletableFuture<Void> acked) {
+  private CompletableFuture<Void> stash(String key, byte[] bytes) {
     requireWritable("stash", key);
-    String me = self.writerId();
+    Member me = self;
     SessionView current = index.get(key);
+    if (current != null && current.ended() && !current.owner().equals(me.writerId())) {
+      // Another writer ended it: a stash from a node that still thinks it owns the session must
+      // not bring it back. The key is free again once the ended record is tombstoned.
+      throw new HandoffException.Fenced(
+          "session '"
+              + key
+              + "' was ended by "
+              + current.owner()
+              + "; this node no longer owns it (the key can be used again once the end's"
+              + " retention has passed)");
+    }
+    if (current != null
+        && !current.ended()
+        && !current.owner().equals(me.writerId())
+        && isEarlierIncarnationOfMe(current.owner())) {
+      // Taken over from an earlier incarnation of this member: claim it first, then write.
+      requireNotRegistered(key, current.owner());
+      return claim(key)
+          .thenCompose(
+              won -> {
+                try {
+                  return write(replica.stash(key, me.writerId(), bytes), key);
+                } catch (FencingException e) {
+                  throw fenced(e);
+                }
+              });
+    }
     SlotRecord rec;
     try {
-      if (current != null
-          && !current.ended()
-          && !current.owner().equals(me)
-          && isEarlierIncarnationOfMe(current.owner())) {
-        rec = replica.claim(key, me, bytes);
-      } else {
-        rec = replica.stash(key, me, bytes);
-      }
+      rec = replica.stash(key, me.writerId(), bytes);
     } catch (FencingException e) {
       throw fenced(e);
     }
-    boolean claim = rec.state().claimOffset() == SlotState.SELF;
-    if (!claim) {
-      // A plain stash is durable at the acknowledgement, and applied here at once: the join does
-      // not depend on order, and the read-back of the same record is then a no-op.
-      return appendAndApplyAtAck(rec, acked).thenApply(pos -> null);
+    if (rec.state().claimOffset() == SlotState.SELF) {
+      return decideClaim(key, rec).thenApply(view -> null); // a new session: the stash claims it
     }
-    // A claim is done only once decided, after everything up to it was read.
-    return appendAndApply(rec).thenCompose(pos -> decide(key, me, pos).thenApply(v -> null));
+    return write(rec, key);
   }
 
   /** Claims {@code key} for this node; its state, or empty if the session does not exist. */
   CompletableFuture<Optional<byte[]>> pickup(String key) {
     requireWritable("pickup", key);
-    String me = self.writerId();
+    Member me = self;
     SessionView current = index.get(key);
     if (current == null || current.ended()) {
       return CompletableFuture.completedFuture(Optional.empty());
     }
-    if (current.owner().equals(me)) {
+    if (current.owner().equals(me.writerId())) {
       return CompletableFuture.completedFuture(Optional.of(current.value()));
     }
-    Member running = runningOwner(current.owner());
+    String running = runningOwner(current.owner());
     if (running != null) {
       throw new HandoffException.OwnedElsewhere(
           "session '"
               + key
               + "' is owned by "
               + current.owner()
-              + ", a RUNNING member; it can be picked up once that member leaves or goes down",
+              + ", "
+              + running
+              + "; it can be picked up once that member leaves or goes down",
           WriterId.fromLog(current.owner()));
     }
-    SlotRecord claim = replica.claim(key, me, null);
-    return appendAndApply(claim)
-        .thenCompose(pos -> decide(key, me, pos))
-        .thenApply(view -> Optional.of(view.value()));
+    return claim(key).thenApply(view -> Optional.of(view.value()));
   }
 
   /** Ends {@code key}, owned by this node. */
   CompletableFuture<Void> end(String key) {
     requireWritable("end", key);
-    String me = self.writerId();
     SlotRecord rec;
     try {
-      rec = replica.end(key, me);
+      rec = replica.end(key, self.writerId());
     } catch (FencingException e) {
       throw fenced(e);
     } catch (IllegalStateException e) {
       return CompletableFuture.completedFuture(null); // nothing to end
     }
-    return appendAndApply(rec).thenCompose(pos -> cleanup(key));
+    return write(rec, key).thenCompose(v -> cleanup(key));
   }
 
-  /** After a claim was applied: won, or lost to someone (then tidy our losing slot). */
-  private CompletableFuture<SessionView> decide(String key, String me, LogPosition pos) {
-    ClaimOutcome outcome = replica.claimOutcome(key, me, pos.offset());
-    if (outcome instanceof ClaimOutcome.Won won) {
-      // The winner's tombstones only target other writers' dead slots: no need to wait for them
-      // (leave() still does, through the pending writes).
-      cleanup(key);
-      return CompletableFuture.completedFuture(won.session());
-    }
-    SessionView winner =
-        outcome instanceof ClaimOutcome.Lost lost && lost.winner() != null ? lost.winner() : null;
-    return cleanup(key)
+  /**
+   * Appends a claim of {@code key} that carries its current state and decides it. A won claim is
+   * followed by a write that re-asserts the state under the new epoch (queued behind this
+   * operation, so the session's next operation comes after it).
+   */
+  private CompletableFuture<SessionView> claim(String key) {
+    SlotRecord claim = replica.claim(key, self.writerId(), null);
+    return decideClaim(key, claim)
         .thenApply(
-            v -> {
-              throw new HandoffException.OwnedElsewhere(
-                  "session '"
-                      + key
-                      + "' was claimed concurrently; "
-                      + (winner == null ? "nobody" : winner.owner())
-                      + " won",
-                  winner == null ? null : WriterId.fromLog(winner.owner()));
+            view -> {
+              if (replica.needsTidying(key)) {
+                loop.onSession(key, () -> reassert(key));
+              }
+              return view;
+            });
+  }
+
+  /** Appends {@code claim} and, once the log delivered it back, tells whether it won. */
+  private CompletableFuture<SessionView> decideClaim(String key, SlotRecord claim) {
+    return append(claim)
+        .thenCompose(
+            won -> {
+              if (won) {
+                cleanup(key);
+                return CompletableFuture.completedFuture(index.get(key));
+              }
+              SessionView winner = index.get(key);
+              return cleanup(key)
+                  .thenApply(
+                      v -> {
+                        throw new HandoffException.OwnedElsewhere(
+                            "session '"
+                                + key
+                                + "' was claimed concurrently; "
+                                + (winner == null ? "nobody" : winner.owner())
+                                + " won",
+                            winner == null ? null : WriterId.fromLog(winner.owner()));
+                      });
+            });
+  }
+
+  /** Appends a write of the owner and fails with {@link HandoffException.Fenced} if it lost. */
+  private CompletableFuture<Void> write(SlotRecord rec, String key) {
+    return append(rec)
+        .thenApply(
+            counted -> {
+              if (!counted) {
+                SessionView now = index.get(key);
+                throw new HandoffException.Fenced(
+                    "the write of session '"
+                        + key
+                        + "' by "
+                        + rec.writer()
+                        + " did not count: "
+                        + (now == null ? "the session is gone" : now.owner() + " claimed it")
+                        + " before the write reached the log; it must be picked up again before"
+                        + " this node can write it");
+              }
+              return null;
+            });
+  }
+
+  /** Writes the state a claim won again, under the new epoch, so older slots can be removed. */
+  private CompletableFuture<Void> reassert(String key) {
+    Member me = self;
+    if (me == null || !membership.writable() || !replica.ownsByClaimOnly(key, me.writerId())) {
+      return CompletableFuture.completedFuture(null);
+    }
+    Optional<byte[]> value = replica.value(key);
+    if (value.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return write(replica.stash(key, me.writerId(), value.get()), key)
+        .thenCompose(v -> cleanup(key))
+        .exceptionally(
+            e -> {
+              log.debug("re-asserting session '{}' failed; housekeeping retries", key, e);
+              return null;
+            });
+  }
+
+  /**
+   * Appends {@code rec} (on the owner thread) and completes, on the owner thread, with whether it
+   * counts once the reader delivered it back. If the append fails, the log is read to its end: the
+   * record either shows up there (and is judged) or was never written (the append's error).
+   */
+  private CompletableFuture<Boolean> append(SlotRecord rec) {
+    HandoffException stopped = stoppedWith;
+    if (stopped != null) {
+      return CompletableFuture.failedFuture(stopped);
+    }
+    String key = rec.session();
+    var waiting = new Unconfirmed(rec, new CompletableFuture<>());
+    unconfirmed.put(key, waiting);
+    track
+        .apply(deltaLog.append(rec))
+        .whenComplete(
+            (pos, e) -> {
+              if (e != null) {
+                loop.execute(() -> resolveUnknown(waiting, e, 0));
+              }
+            });
+    return waiting.counted().thenApplyAsync(c -> c, loop.executor());
+  }
+
+  private void resolveUnknown(Unconfirmed waiting, Throwable appendError, int attempt) {
+    if (waiting.counted().isDone()) {
+      return;
+    }
+    barrier()
+        .whenComplete(
+            (v, e) -> {
+              if (waiting.counted().isDone()) {
+                return;
+              }
+              if (e == null) {
+                // Everything acknowledged before the barrier was applied and the record is not
+                // among it: it was never written.
+                unconfirmed.remove(waiting.record().session(), waiting);
+                waiting.counted().completeExceptionally(appendError);
+              } else if (stoppedWith == null && attempt < 100) {
+                long delay = Math.min(1000, 50L << Math.min(attempt, 4));
+                CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS)
+                    .execute(
+                        () ->
+                            loop.execute(() -> resolveUnknown(waiting, appendError, attempt + 1)));
+              } else {
+                unconfirmed.remove(waiting.record().session(), waiting);
+                waiting
+                    .counted()
+                    .completeExceptionally(
+                        new HandoffException.Timeout(
+                            "the append of session '"
+                                + waiting.record().session()
+                                + "' failed ("
+                                + appendError
+                                + ") and the log could not be read to its end to learn whether"
+                                + " it was written; its outcome is unknown"));
+              }
             });
   }
 
   /** Appends the tombstones that make other slots of {@code key} go away (invariant I6). */
   private CompletableFuture<Void> cleanup(String key) {
     Member me = self;
-    if (me == null || !membership.writable()) {
+    if (me == null || !membership.writable() || stoppedWith != null) {
       return CompletableFuture.completedFuture(null);
     }
     List<SlotRecord> tombstones =
@@ -386,49 +619,125 @@ final class OwnershipProtocol {
             });
   }
 
-  /** Appends, then completes (on the owner thread) once the reader has applied the record. */
-  private CompletableFuture<LogPosition> appendAndApply(SlotRecord rec) {
-    return deltaLog
-        .append(rec)
-        .thenComposeAsync(
-            pos -> offsets.await(pos.partition(), pos.offset()).thenApply(v -> pos),
-            loop.executor());
+  // ---------------------------------------------------------------- handover
+
+  /** Sessions handed to this node are taken while {@code accepting} says so, and reported. */
+  void receiveHandovers(Supplier<Boolean> accepting, HandoverSink sink) {
+    this.acceptingHandovers = accepting;
+    this.onArrival = sink;
+  }
+
+  /** What a record of {@code entry}'s session means for handovers, on either side. */
+  private void onHandoverRecord(LogEntry entry, Member me) {
+    SlotRecord record = entry.record();
+    String key = record.session();
+    Transfer transfer = transfers.get(key);
+    if (transfer != null) {
+      SessionView now = index.get(key);
+      if (record.isTombstone() && record.writer().equals(transfer.target)) {
+        transfer.taken.complete(null); // the receiver refused
+      } else if (now != null && now.epoch() > transfer.epoch) {
+        transfer.taken.complete(now.owner());
+      }
+    }
+    SlotState state = record.state();
+    if (state != null
+        && me.writerId().equals(state.handoverTo())
+        && replica.winsAt(key, record.writer(), entry.offset())) {
+      loop.onSession(key, () -> accept(key, record.writer()));
+    }
+  }
+
+  /** A session was handed to this node: claim it, or refuse (a tombstone of our own slot). */
+  private CompletableFuture<Void> accept(String key, String from) {
+    Member me = self;
+    SessionView v = index.get(key);
+    if (v == null || !me.writerId().equals(v.handoverTo()) || !v.owner().equals(from)) {
+      return CompletableFuture.completedFuture(null); // taken back, or superseded meanwhile
+    }
+    if (!acceptingHandovers.get() || !membership.writable() || stoppedWith != null) {
+      log.info("refusing the handover of session '{}' from {}", key, from);
+      return track
+          .apply(deltaLog.append(SlotRecord.tombstone(key, me.writerId())))
+          .handle((p, e) -> null);
+    }
+    return claim(key)
+        .handle(
+            (view, e) -> {
+              if (e == null) {
+                onArrival.arrived(key, view.value(), from);
+              } else {
+                log.debug("the handover of session '{}' from {} was not won", key, from, e);
+              }
+              return null;
+            });
   }
 
   /**
-   * Appends; at the ack completes {@code onAck} and hands the record, at its position, to the owner
-   * thread, which applies it without waiting for the reader; the result completes there.
+   * Hands {@code key} to {@code target} with {@code bytes} as its last state here: a write that
+   * says so, then the receiver's claim. Completes with the new owner's writer id once the receiver
+   * took it; with this node's own writer id if it refused or did not take it within {@code timeout}
+   * and this node took the session back (the claims of the two decide by log order).
    */
-  private CompletableFuture<LogPosition> appendAndApplyAtAck(
-      SlotRecord rec, CompletableFuture<Void> onAck) {
-    var done = new CompletableFuture<LogPosition>();
-    deltaLog
-        .append(rec)
-        .whenComplete(
-            (pos, e) -> {
-              if (e != null) {
-                done.completeExceptionally(e);
-                return;
-              }
-              loop.deliver(new OwnWrite(new LogEntry(rec, pos.partition(), pos.offset()), done));
-              onAck.complete(null);
-            });
-    return done;
+  CompletableFuture<String> handover(String key, byte[] bytes, String target, Duration timeout) {
+    return loop.onSession(key, () -> startHandover(key, bytes, target, timeout));
   }
 
-  /** A record this node wrote, acknowledged at {@code entry}'s position. */
-  private record OwnWrite(LogEntry entry, CompletableFuture<LogPosition> done) {}
+  private CompletableFuture<String> startHandover(
+      String key, byte[] bytes, String target, Duration timeout) {
+    requireWritable("hand over", key);
+    Member me = self;
+    SlotRecord release;
+    try {
+      release = replica.release(key, me.writerId(), bytes, target);
+    } catch (FencingException e) {
+      throw fenced(e);
+    }
+    var transfer = new Transfer(target, release.state().epoch());
+    transfers.put(key, transfer);
+    CompletableFuture<String> result =
+        write(release, key)
+            .thenCompose(
+                v ->
+                    transfer
+                        .taken
+                        .completeOnTimeout(null, timeout.toMillis(), TimeUnit.MILLISECONDS)
+                        .thenApplyAsync(owner -> owner, loop.executor()))
+            .thenCompose(
+                owner -> {
+                  if (owner != null) {
+                    return CompletableFuture.completedFuture(owner);
+                  }
+                  SessionView now = index.get(key);
+                  if (now != null && now.epoch() > transfer.epoch) {
+                    return CompletableFuture.completedFuture(now.owner()); // taken meanwhile
+                  }
+                  // refused or not taken in time: take it back; the first claim in the log wins
+                  return claim(key)
+                      .handle(
+                          (view, e) -> {
+                            SessionView after = index.get(key);
+                            return after == null ? me.writerId() : after.owner();
+                          });
+                });
+    return result.whenComplete((o, e) -> loop.run(() -> transfers.remove(key, transfer)));
+  }
 
   // ---------------------------------------------------------------- who may write
 
   private void requireWritable(String op, String key) {
+    HandoffException stopped = stoppedWith;
+    if (stopped != null) {
+      throw stopped;
+    }
     if (!membership.writable()) {
       throw new HandoffException.Fenced(
           "cannot "
               + op
               + " session '"
               + key
-              + "': this node lost its membership session and has not re-registered yet");
+              + "': this node is not certain to be a member now (its membership session was"
+              + " lost or may have expired) and has not re-registered yet");
     }
   }
 
@@ -442,13 +751,45 @@ final class OwnershipProtocol {
     return memberIdOf(writer).equals(me.id()) && epochOf(writer) < me.epoch();
   }
 
-  private Member runningOwner(String writer) {
-    Member me = self;
-    if (memberIdOf(writer).equals(me.id())) {
-      return null; // this node, or an earlier incarnation of it
+  /**
+   * An earlier incarnation of this member that is still registered may still be writing (a twin, or
+   * a process that has not expired yet): its sessions are taken only once it is gone.
+   */
+  private void requireNotRegistered(String key, String writer) {
+    if (registered(writer) != null) {
+      throw new HandoffException.OwnedElsewhere(
+          "session '"
+              + key
+              + "' is owned by "
+              + writer
+              + ", an earlier incarnation of this member that is still registered; it can be"
+              + " taken once that incarnation is gone",
+          WriterId.fromLog(writer));
     }
+  }
+
+  /**
+   * Why the owner {@code writer} may not be displaced, or null if it may: a RUNNING member, any
+   * incarnation of this member that is still registered (a newer one, or an earlier one that may
+   * still write). Sessions of members that are LEAVING or gone are taken.
+   */
+  private String runningOwner(String writer) {
+    Member me = self;
+    Member m = registered(writer);
+    if (m == null) {
+      return null;
+    }
+    if (memberIdOf(writer).equals(me.id())) {
+      return epochOf(writer) > me.epoch()
+          ? "a newer incarnation of this member"
+          : "an earlier incarnation of this member that is still registered";
+    }
+    return m.state() == MemberState.RUNNING ? "a RUNNING member" : null;
+  }
+
+  private Member registered(String writer) {
     for (Member m : membership.members()) {
-      if (m.writerId().equals(writer) && m.state() == MemberState.RUNNING) {
+      if (m.writerId().equals(writer)) {
         return m;
       }
     }
@@ -467,5 +808,10 @@ final class OwnershipProtocol {
     } catch (NumberFormatException e) {
       return -1;
     }
+  }
+
+  /** The sessions this node has writes in flight for (tests and monitoring). Owner thread. */
+  Set<String> unconfirmedSessions() {
+    return new HashSet<>(unconfirmed.keySet());
   }
 }

@@ -13,7 +13,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -32,9 +36,23 @@ import org.slf4j.LoggerFactory;
  * <p><b>Threading.</b> Every public method is thread-safe and none blocks on the network: writes
  * and pickups return {@link CompletableFuture}s. The replicated state has one owner thread (like
  * the GenServer in the original Elixir sketch); the log's reader thread and the API calls hand work
- * to it. Listeners run on a separate callback executor, so a slow listener never holds up the log.
- * Operations on one session run one after the other, in call order; different sessions proceed in
- * parallel.
+ * to it. Listeners run on a separate callback executor, so a slow listener never holds up the log;
+ * the futures this node returns complete on the caller-facing executor (see {@link
+ * StateHandoffBuilder#callbackExecutor}), never on the owner thread or a log client's thread, so a
+ * dependent stage may block on another operation of the same node. Operations on one session run
+ * one after the other, in call order; different sessions proceed in parallel. If the log reader
+ * stops for good, the node goes {@link NodeState#FAILED out of service}: pending and later
+ * operations fail, and it leaves the membership so that others take its sessions.
+ *
+ * <p><b>Consistency.</b> Per session, successful {@code stash}, {@code pickup} and {@code end}
+ * calls take effect in one order consistent with real time, wherever they ran: a stash that
+ * completes successfully is seen by every later pickup (its state or a newer one), on every node,
+ * after any crash, compaction or broker restart; a write whose node no longer owns the session —
+ * another node claimed it, or this node's membership session expired or a newer incarnation of its
+ * member id took over — fails with {@link HandoffException.Fenced} and never reports success; of
+ * concurrent pickups exactly one wins. The log is the judge: a write completes only once this node
+ * has read it back from the log and found that it counts, and it is issued only while the
+ * membership is certain this node is still a member.
  *
  * <p><b>Errors.</b> Futures complete exceptionally with a {@link HandoffException} subclass: {@link
  * HandoffException.NotReady}, {@link HandoffException.Left}, {@link HandoffException.Fenced},
@@ -57,6 +75,9 @@ public final class StateHandoff<T> implements AutoCloseable {
   private final PendingOperations pending;
 
   private final NodeLifecycle lifecycle;
+  private final Executor callerExecutor;
+  private final Handovers<T> handovers;
+  private volatile boolean acceptingHandovers = true;
   private CompletableFuture<StateHandoff<T>> started;
 
   StateHandoff(StateHandoffBuilder<T> b) {
@@ -67,6 +88,7 @@ public final class StateHandoff<T> implements AutoCloseable {
         new PendingOperations(
             or(b.operationTimeout, StateHandoffBuilder.DEFAULT_OPERATION_TIMEOUT));
     String name = or(b.name, StateHandoffBuilder.DEFAULT_NAME);
+    this.callerExecutor = or(b.callbackExecutor, ForkJoinPool.commonPool());
     this.listeners = new Listeners<>(codec, b.callbackExecutor, name);
     this.protocol =
         new OwnershipProtocol(
@@ -74,6 +96,10 @@ public final class StateHandoff<T> implements AutoCloseable {
             membership,
             name,
             or(b.endedRetention, StateHandoffBuilder.DEFAULT_ENDED_RETENTION),
+            or(b.maxClockSkew, StateHandoffBuilder.DEFAULT_MAX_CLOCK_SKEW),
+            b.maxPendingBytes > 0
+                ? b.maxPendingBytes
+                : StateHandoffBuilder.defaultMaxPendingBytes(),
             pending::track);
     this.index = protocol.index();
     this.lifecycle =
@@ -85,8 +111,16 @@ public final class StateHandoff<T> implements AutoCloseable {
             listeners,
             or(b.sweepInterval, StateHandoffBuilder.DEFAULT_SWEEP_INTERVAL),
             name);
+    this.handovers = new Handovers<>(protocol, membership, codec, listeners.executor());
+    protocol.receiveHandovers(
+        () ->
+            lifecycle.phase() == NodeState.RUNNING
+                && acceptingHandovers
+                && !handovers.draining()
+                && protocol.loop().writeBytes() < protocol.maxPendingBytes() / 2,
+        handovers::arrived);
     protocol.reportRemoteChanges(
-        () -> lifecycle.phase() == NodeLifecycle.Phase.READY && listeners.hasChangeListeners(),
+        () -> lifecycle.phase() == NodeState.RUNNING && listeners.hasChangeListeners(),
         listeners::remoteChange);
   }
 
@@ -162,9 +196,88 @@ public final class StateHandoff<T> implements AutoCloseable {
     return hook;
   }
 
-  /** True once {@link #start()} completed and until {@link #leave()} or {@link #close()}. */
+  /**
+   * Installs a JVM shutdown hook (SIGTERM, normal exit) that moves this node's sessions away within
+   * {@code budget}, then {@link #leave() leaves} and {@link #close() closes}: if another member is
+   * RUNNING, it {@link #drain drains} to the newest application version (three quarters of the
+   * budget at most); what is still owned here after that — nobody took it, or no member is running
+   * — is stopped and stashed for a successor that {@link #adopt adopts} it. Returns the hook
+   * thread.
+   */
+  public Thread leaveOnShutdown(Duration budget, SessionMover<T> mover) {
+    Objects.requireNonNull(budget, "budget");
+    Objects.requireNonNull(mover, "mover");
+    Thread hook =
+        new Thread(
+            () -> {
+              long deadline = System.nanoTime() + budget.toNanos();
+              try {
+                var stopped = new java.util.concurrent.ConcurrentHashMap<String, T>();
+                SessionMover<T> keeping =
+                    new SessionMover<>() {
+                      @Override
+                      public T stop(String session) {
+                        return mover.stop(session);
+                      }
+
+                      @Override
+                      public void kept(String session, T state) {
+                        stopped.put(session, state); // stashed below, not resumed
+                      }
+                    };
+                if (!handovers.candidates().isEmpty() && isReady()) {
+                  Drain d =
+                      drain(
+                          HandoverTarget.newestVersionEvenly(),
+                          budget.multipliedBy(3).dividedBy(4),
+                          keeping);
+                  d.done().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                }
+                var stashes = new java.util.ArrayList<CompletableFuture<Void>>();
+                for (String key : isReady() ? ownedKeys() : Set.<String>of()) {
+                  T state = stopped.containsKey(key) ? stopped.get(key) : mover.stop(key);
+                  stashes.add(stash(key, state));
+                }
+                log.info(
+                    "{} stashed {} sessions it still owns before leaving",
+                    describeSelf(),
+                    stashes.size());
+                leave().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+              } catch (TimeoutException e) {
+                log.error(
+                    "{} could not move its sessions and leave within {}", describeSelf(), budget);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              } catch (ExecutionException | RuntimeException e) {
+                log.error("{} failed to leave cleanly", describeSelf(), e);
+              } finally {
+                close();
+              }
+            },
+            "handoff-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    return hook;
+  }
+
+  /** Where this node is in its life: a snapshot. */
+  public NodeState state() {
+    return lifecycle.phase();
+  }
+
+  /**
+   * Why this node is {@link NodeState#FAILED out of service} (the log reader stopped, or a newer
+   * incarnation of this member took over); empty otherwise.
+   */
+  public Optional<Throwable> failure() {
+    return lifecycle.failure();
+  }
+
+  /**
+   * True once {@link #start()} completed and until {@link #leave()}, {@link #close()} or a failure
+   * that takes the node out of service; what a readiness probe should read.
+   */
   public boolean isReady() {
-    return lifecycle.phase() == NodeLifecycle.Phase.READY;
+    return lifecycle.phase() == NodeState.RUNNING;
   }
 
   /**
@@ -185,31 +298,37 @@ public final class StateHandoff<T> implements AutoCloseable {
 
   /**
    * Stores {@code state} as the latest state of session {@code key}, owned by this node. The future
-   * completes when the log has durably acknowledged it (invariant I3): from then on the state
-   * survives this process being killed and is what any node's {@link #pickup} returns, or something
-   * newer. A session nobody owns yet (new, or ended) is claimed by the stash; a session that an
-   * earlier incarnation of this member owned is re-claimed.
+   * completes once the log has durably acknowledged the record and this node has read it back and
+   * found that it counts (invariants I3, I5): from then on the state survives this process being
+   * killed and is what any node's {@link #pickup} returns, or something newer. A session nobody
+   * owns yet (new, or ended by this node) is claimed by the stash; one that another node ended
+   * fails with {@link HandoffException.Fenced} until the end's retention has passed; a session that
+   * an earlier incarnation of this member owned is re-claimed once that incarnation is no longer
+   * registered. Stashes of one session are sent one at a time, in call order.
    *
-   * <p>Fails with {@link HandoffException.Fenced} if another node owns the session or this node
-   * lost its membership, {@link HandoffException.TooLarge} (before anything is sent) if the encoded
-   * state exceeds {@link DeltaLog#maxStateBytes()}, {@link HandoffException.Left} after {@link
-   * #leave()}, {@link HandoffException.NotReady} before {@link #start()} completed.
+   * <p>Fails with {@link HandoffException.Fenced} if another node owns the session, claimed it
+   * before this write reached the log, or this node is not certain to be a member now, {@link
+   * HandoffException.TooLarge} (before anything is sent) if the encoded state exceeds {@link
+   * DeltaLog#maxStateBytes()}, {@link HandoffException.Left} after {@link #leave()}, {@link
+   * HandoffException.NotReady} before {@link #start()} completed.
    */
   public CompletableFuture<Void> stash(String key, T state) {
     requireKey(key);
     Objects.requireNonNull(state, "state");
-    HandoffException refused = refuseWrite("stash", key);
-    if (refused != null) {
-      return CompletableFuture.failedFuture(refused);
-    }
-    byte[] bytes;
-    try {
-      bytes = codec.encode(state);
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(
-          new HandoffException("cannot encode the state of session '" + key + "'", e));
-    }
-    return pending.track(pending.timed("stash", key, protocol.submitStash(key, bytes)));
+    return lifecycle.admit(
+        "stash",
+        key,
+        callerExecutor,
+        () -> {
+          byte[] bytes;
+          try {
+            bytes = codec.encode(state);
+          } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(
+                new HandoffException("cannot encode the state of session '" + key + "'", e));
+          }
+          return pending.timed("stash", key, protocol.submitStash(key, bytes));
+        });
   }
 
   /**
@@ -220,20 +339,27 @@ public final class StateHandoff<T> implements AutoCloseable {
    *
    * <p>Returns empty if the session does not exist (never stashed, or ended). Returns the state
    * without a new claim if this node already owns it. Fails with {@link
-   * HandoffException.OwnedElsewhere} if another node won the race or is running the session (a
-   * RUNNING member other than this one owns it; sessions of LEAVING, gone or earlier incarnations
-   * of this member are taken).
+   * HandoffException.OwnedElsewhere} if another node won the race or may still be running the
+   * session: a RUNNING member other than this one, or another incarnation of this member id that is
+   * still registered (a newer one, or an earlier one that has not expired yet). Sessions of LEAVING
+   * members and of members that are gone are taken. The state returned is the latest write that
+   * counts, also one the previous owner made after this call read the log.
    */
   public CompletableFuture<Optional<T>> pickup(String key) {
     requireKey(key);
-    HandoffException refused = refuseWrite("pickup", key);
-    if (refused != null) {
-      return CompletableFuture.failedFuture(refused);
-    }
-    CompletableFuture<Optional<byte[]>> claimed =
-        protocol.barrier().thenCompose(v -> protocol.onSession(key, () -> protocol.pickup(key)));
-    return pending.track(
-        pending.timed("pickup", key, claimed.thenApply(o -> o.map(codec::decode))));
+    return lifecycle
+        .admit(
+            "pickup",
+            key,
+            callerExecutor,
+            () ->
+                pending.timed(
+                    "pickup",
+                    key,
+                    protocol
+                        .barrier()
+                        .thenCompose(v -> protocol.onSession(key, () -> protocol.pickup(key)))))
+        .thenApply(o -> o.map(codec::decode));
   }
 
   /**
@@ -242,12 +368,94 @@ public final class StateHandoff<T> implements AutoCloseable {
    */
   public CompletableFuture<Void> end(String key) {
     requireKey(key);
-    HandoffException refused = refuseWrite("end", key);
-    if (refused != null) {
-      return CompletableFuture.failedFuture(refused);
+    return lifecycle.admit(
+        "end",
+        key,
+        callerExecutor,
+        () -> pending.timed("end", key, protocol.onSession(key, () -> protocol.end(key))));
+  }
+
+  // ------------------------------------------------------------------ moving sessions
+
+  /**
+   * Hands session {@code key}, which this node owns, to the RUNNING member {@code memberId} with
+   * {@code state} as its last state here. Stop the session before calling: from the call on, this
+   * node may not write it. The transfer goes through the log, so it survives either side dying: a
+   * write that hands the session over, then the receiver's claim (its {@link #onHandover} listeners
+   * get the session once it owns it). Completes with the new owner once the receiver took it; with
+   * this node's own writer id if the receiver refused or did not take it within {@code timeout} and
+   * this node took it back (resume it then). Fails with {@link HandoffException.Fenced} if this
+   * node does not own the session.
+   */
+  public CompletableFuture<WriterId> handover(
+      String key, T state, String memberId, Duration timeout) {
+    requireKey(key);
+    Objects.requireNonNull(state, "state");
+    Objects.requireNonNull(memberId, "memberId");
+    Objects.requireNonNull(timeout, "timeout");
+    return lifecycle.admit(
+        "hand over", key, callerExecutor, () -> handovers.handover(key, state, memberId, timeout));
+  }
+
+  /**
+   * Moves every session this node owns to other members and returns a handle on the progress; its
+   * {@link Drain#done()} completes when every session is moved, kept or failed, or {@code budget}
+   * is spent. Each session is stopped ({@link SessionMover#stop}) only when its own transfer
+   * starts, and handed to the member {@code target} chooses among the RUNNING others; up to 1,024
+   * transfers are in flight at once. A receiver that refuses (it is leaving, draining itself or
+   * overloaded) or does not answer within 5 s makes the drain try one other receiver, then keep the
+   * session ({@link SessionMover#kept}). While draining, this node refuses handovers to itself.
+   */
+  public Drain drain(HandoverTarget target, Duration budget, SessionMover<T> mover) {
+    Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(budget, "budget");
+    Objects.requireNonNull(mover, "mover");
+    if (lifecycle.phase() != NodeState.RUNNING) {
+      var d = new Drain(0);
+      d.done.complete(new Drain.Result(0, 0, 0, 0, Duration.ZERO));
+      return d;
     }
-    return pending.track(
-        pending.timed("end", key, protocol.onSession(key, () -> protocol.end(key))));
+    return handovers.drain(ownedKeys(), target, budget, mover, describeSelf());
+  }
+
+  /**
+   * Adopts the sessions of member {@code memberId}'s earlier incarnations — a pod restarted under
+   * its own name, or a crash with no successor running: waits until no earlier incarnation is
+   * registered any more (until then it may still write), reads the log to its end once, then claims
+   * their sessions, up to 1,024 at once, retrying what fails transiently, and hands each adopted
+   * session to {@code onAdopted} (on the callback executor) as soon as this node owns it. Completes
+   * when all are settled; fails with {@link HandoffException.Timeout} if an earlier incarnation is
+   * still registered after {@code budget}.
+   */
+  public CompletableFuture<Adoption> adopt(
+      String memberId, Duration budget, java.util.function.Consumer<Arrival<T>> onAdopted) {
+    Objects.requireNonNull(memberId, "memberId");
+    Objects.requireNonNull(budget, "budget");
+    Objects.requireNonNull(onAdopted, "onAdopted");
+    return lifecycle.admit(
+        "adopt the sessions of",
+        memberId,
+        callerExecutor,
+        () -> handovers.adopt(memberId, budget, onAdopted, index));
+  }
+
+  /**
+   * Whether this node takes sessions handed to it (default true). A node that is full says false:
+   * senders then try another member or keep their sessions. A node that is not RUNNING, or is
+   * draining itself, or holds more than half its {@code maxPendingBytes}, refuses anyway.
+   */
+  public void acceptHandovers(boolean accept) {
+    this.acceptingHandovers = accept;
+  }
+
+  /**
+   * Adds a listener for sessions handed to this node by another member's {@link #handover} or
+   * {@link #drain}, called once this node owns each one, with its state: resume the session there.
+   * Runs on the callback executor, in order. Returns a handle that removes it.
+   */
+  public AutoCloseable onHandover(java.util.function.Consumer<Arrival<T>> listener) {
+    Objects.requireNonNull(listener, "listener");
+    return handovers.addArrivalListener(listener);
   }
 
   // ------------------------------------------------------------------ reads
@@ -267,7 +475,7 @@ public final class StateHandoff<T> implements AutoCloseable {
   /** Like {@link #peek}, after every record acknowledged before the call has been applied here. */
   public CompletableFuture<Optional<T>> read(String key) {
     requireKey(key);
-    return protocol.barrier().thenApply(v -> peek(key));
+    return toCaller(protocol.barrier()).thenApply(v -> peek(key));
   }
 
   /** The writer that owns the session now, as this replica knows it; empty if it does not exist. */
@@ -371,17 +579,30 @@ public final class StateHandoff<T> implements AutoCloseable {
 
   // ------------------------------------------------------------------ internals
 
-  private HandoffException refuseWrite(String op, String key) {
-    return switch (lifecycle.phase()) {
-      case NEW, STARTING ->
-          new HandoffException.NotReady(
-              "cannot " + op + " session '" + key + "': not ready (start() has not completed)");
-      case LEAVING, LEFT ->
-          new HandoffException.Left(
-              "cannot " + op + " session '" + key + "': this node is leaving the cluster");
-      case CLOSED -> new HandoffException.Left("cannot " + op + " session '" + key + "': closed");
-      case READY -> null;
-    };
+  /**
+   * {@code f}, completed on the caller-facing executor: a caller's dependent stages never run on
+   * the owner thread or a log client's thread, so blocking in them cannot stall the node.
+   */
+  private <R> CompletableFuture<R> toCaller(CompletableFuture<R> f) {
+    var out = new CompletableFuture<R>();
+    f.whenComplete(
+        (r, e) -> {
+          Runnable done =
+              () -> {
+                if (e != null) {
+                  out.completeExceptionally(
+                      e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+                } else {
+                  out.complete(r);
+                }
+              };
+          try {
+            callerExecutor.execute(done);
+          } catch (RejectedExecutionException rejected) {
+            done.run(); // the executor is shut down: complete here rather than never
+          }
+        });
+    return out;
   }
 
   private static void requireKey(String key) {

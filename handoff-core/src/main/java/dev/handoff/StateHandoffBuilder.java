@@ -26,11 +26,14 @@ public final class StateHandoffBuilder<T> {
   Duration sweepInterval;
   Executor callbackExecutor;
   String name;
+  Duration maxClockSkew;
+  long maxPendingBytes;
 
   static final Duration DEFAULT_OPERATION_TIMEOUT = Duration.ofSeconds(30);
   static final Duration DEFAULT_ENDED_RETENTION = Duration.ofHours(1);
   static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofSeconds(30);
   static final String DEFAULT_NAME = "node";
+  static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofMinutes(1);
 
   StateHandoffBuilder() {}
 
@@ -79,7 +82,49 @@ public final class StateHandoffBuilder<T> {
     return this;
   }
 
-  /** Where listeners run. Default: one daemon thread of this instance. */
+  /**
+   * The most state bytes this node holds in stashes that are queued, in flight or waiting for their
+   * read-back. A stash that would go past it fails at once with {@link HandoffException.Overloaded}
+   * (nothing is queued), unless it replaces a stash of the same session that is still waiting to be
+   * sent — only the latest state of a session is worth sending, so such a stash coalesces and is
+   * never refused. Default: a tenth of the maximum heap, at least 8 MiB.
+   */
+  public StateHandoffBuilder<T> maxPendingBytes(long bytes) {
+    if (maxPendingBytes != 0) {
+      throw new IllegalStateException("maxPendingBytes was already set to " + maxPendingBytes);
+    }
+    if (bytes <= 0) {
+      throw new IllegalArgumentException("maxPendingBytes must be positive, was " + bytes);
+    }
+    this.maxPendingBytes = bytes;
+    return this;
+  }
+
+  static long defaultMaxPendingBytes() {
+    return Math.max(8L << 20, Runtime.getRuntime().maxMemory() / 10);
+  }
+
+  /**
+   * How far ahead of this node's clock another node's record time is believed; later times are
+   * capped (and counted), so one node with a wrong clock cannot drag every node's clock along.
+   * Retention is measured on this node's clock only. Default 1 minute.
+   */
+  public StateHandoffBuilder<T> maxClockSkew(Duration skew) {
+    once("maxClockSkew", maxClockSkew);
+    if (skew == null || skew.isNegative()) {
+      throw new IllegalArgumentException("maxClockSkew must be zero or positive, was " + skew);
+    }
+    this.maxClockSkew = skew;
+    return this;
+  }
+
+  /**
+   * Where listeners run and where the futures this node returns complete. Default: listeners on one
+   * daemon thread of this instance, futures on {@link
+   * java.util.concurrent.ForkJoinPool#commonPool()}. Never the node's own threads, so blocking in a
+   * callback cannot stall the node; but a single-threaded executor given here is blocked by a
+   * callback that waits for another operation of the same node.
+   */
   public StateHandoffBuilder<T> callbackExecutor(Executor executor) {
     once("callbackExecutor", callbackExecutor);
     this.callbackExecutor = Objects.requireNonNull(executor, "callbackExecutor");

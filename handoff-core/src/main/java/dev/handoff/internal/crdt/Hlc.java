@@ -44,6 +44,11 @@ public final class Hlc {
     return last;
   }
 
+  /** The physical clock's reading now, in milliseconds since the epoch. */
+  public long wallMillis() {
+    return wallClockMillis.getAsLong();
+  }
+
   /** The last timestamp handed out (0 before the first). */
   public long last() {
     return last;
