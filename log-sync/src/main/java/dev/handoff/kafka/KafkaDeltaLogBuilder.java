@@ -39,6 +39,10 @@ public final class KafkaDeltaLogBuilder {
   private Duration progressInterval;
   private Duration requestTimeout;
   private KafkaDeltaLog.Listener listener;
+  private String clientIdGroup;
+  private String clientIdMember;
+  private static final java.util.concurrent.atomic.AtomicInteger LOGS =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   KafkaDeltaLogBuilder() {}
 
@@ -210,6 +214,21 @@ public final class KafkaDeltaLogBuilder {
     return this;
   }
 
+  /**
+   * Names this node's Kafka clients {@code handoff-<group>-<memberId>-<role>} (role {@code
+   * producer}, {@code reader} or {@code admin}): unique per node, and the same across its restarts,
+   * for broker logs, quotas and client metrics. Pass the membership's group and member id. Default:
+   * {@code handoff-<topic>-<n>-<role>}, with {@code n} counting the logs built in this JVM. A
+   * {@code client.id} client property takes precedence (see {@link #clientProperty}).
+   */
+  public KafkaDeltaLogBuilder clientIdsFor(String group, String memberId) {
+    requireUnset(
+        "clientIdsFor", clientIdGroup == null ? null : clientIdGroup + "/" + clientIdMember);
+    this.clientIdGroup = requireText(group, "clientIdsFor group");
+    this.clientIdMember = requireText(memberId, "clientIdsFor memberId");
+    return this;
+  }
+
   /** Receives replay progress and reader failures, on the reader thread; default: none. */
   public KafkaDeltaLogBuilder listener(KafkaDeltaLog.Listener listener) {
     requireUnset("listener", this.listener);
@@ -273,7 +292,13 @@ public final class KafkaDeltaLogBuilder {
             maxStateBytes != null,
             progressInterval == null ? DEFAULT_PROGRESS_INTERVAL : progressInterval,
             requestTimeout == null ? DEFAULT_REQUEST_TIMEOUT : requestTimeout,
-            listener == null ? new KafkaDeltaLog.Listener() {} : listener));
+            listener == null ? new KafkaDeltaLog.Listener() {} : listener,
+            clientIdGroup != null
+                ? "handoff-" + clientIdGroup + "-" + clientIdMember
+                : "handoff-"
+                    + (topic == null ? DEFAULT_TOPIC : topic)
+                    + "-"
+                    + LOGS.incrementAndGet()));
   }
 
   private static String servers(Object clientProperty) {
