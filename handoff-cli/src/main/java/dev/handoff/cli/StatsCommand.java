@@ -65,6 +65,7 @@ final class StatsCommand implements Callable<Integer> {
                 .put("slotRecords", s.slotRecords)
                 .put("tombstoneRecords", s.tombstoneRecords)
                 .put("schemaRecords", s.schemaRecords)
+                .put("layoutRecords", s.layoutRecords)
                 .put("undecodableRecords", s.undecodableRecords)
                 .put("liveSessions", live)
                 .put("endedSessions", ended)
@@ -88,6 +89,7 @@ final class StatsCommand implements Callable<Integer> {
       t.row("  slot states", s.slotRecords, null, null);
       t.row("  tombstones", s.tombstoneRecords, null, kept[0] + " still the last of their key");
       t.row("  writer schemas", s.schemaRecords, null, s.schemaNames().size() + " distinct");
+      t.row("  partition layout", s.layoutRecords, null, null);
       t.row("  undecodable", s.undecodableRecords, null, null);
       t.row("live sessions", live, bytes(liveBytes), "state bytes");
       t.row("ended sessions", ended, null, null);

@@ -75,6 +75,7 @@ final class TopicSnapshot implements AutoCloseable {
   long slotRecords;
   long tombstoneRecords;
   long schemaRecords;
+  long layoutRecords;
   long undecodableRecords;
   long supersededRecords;
   long supersededBytes;
@@ -113,6 +114,11 @@ final class TopicSnapshot implements AutoCloseable {
       keep(
           new Key(null, null, s.partition(), s.fingerprint()),
           new Last(s.offset(), s.timestamp(), s.bytes(), null, s.schema() == null));
+    } else if (e instanceof TopicReader.LayoutEntry l) {
+      layoutRecords++;
+      keep(
+          new Key(null, "layout", l.partition(), 0),
+          new Last(l.offset(), l.timestamp(), l.bytes(), null, l.partitions() < 0));
     } else {
       undecodableRecords++;
     }

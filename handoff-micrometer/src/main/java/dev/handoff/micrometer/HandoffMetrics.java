@@ -69,7 +69,9 @@ public final class HandoffMetrics implements OperationRecorder, MeterBinder, Aut
   // Every registry bound so far: meters registered here reach all of them.
   private final CompositeMeterRegistry registries = new CompositeMeterRegistry();
   private final Map<Operation, Map<String, Timer>> timers = new EnumMap<>(Operation.class);
-  private final Counter fenced;
+  private volatile Counter fenced;
+  // Meters go to the composite only once it has a registry: Micrometer warns otherwise.
+  private boolean gaugesRegistered;
   private volatile StateHandoff<?> handoff;
   private volatile MemberEvent.ConnectionState connection;
   private AutoCloseable memberListener;
@@ -79,13 +81,6 @@ public final class HandoffMetrics implements OperationRecorder, MeterBinder, Aut
     for (Operation op : Operation.values()) {
       timers.put(op, new ConcurrentHashMap<>());
     }
-    this.fenced =
-        Counter.builder("handoff.writes.fenced")
-            .description(
-                "Stashes and ends refused: another node owns the session, or this node"
-                    + " lost its membership")
-            .tags(tags)
-            .register(registries);
   }
 
   /** A builder; {@code topic}, {@code group} and {@code member} are required. */
@@ -115,22 +110,41 @@ public final class HandoffMetrics implements OperationRecorder, MeterBinder, Aut
                 connection = c.state();
               }
             });
-    registerGauges(handoff);
+    registerWhenBound();
     return this;
   }
 
   /** Adds {@code registry} to those that get this node's meters. */
   @Override
-  public void bindTo(MeterRegistry registry) {
+  public synchronized void bindTo(MeterRegistry registry) {
     registries.add(Objects.requireNonNull(registry, "registry"));
+    if (fenced == null) {
+      fenced =
+          Counter.builder("handoff.writes.fenced")
+              .description(
+                  "Stashes and ends refused: another node owns the session, or this node"
+                      + " lost its membership")
+              .tags(tags)
+              .register(registries);
+    }
+    registerWhenBound();
+  }
+
+  private void registerWhenBound() {
+    if (!gaugesRegistered && handoff != null && !registries.getRegistries().isEmpty()) {
+      gaugesRegistered = true;
+      registerGauges(handoff);
+    }
   }
 
   @Override
   public void record(Operation operation, long nanos, Throwable failure) {
     String outcome = outcomeOf(failure);
-    if (failure instanceof HandoffException.Fenced
+    Counter fencedWrites = fenced;
+    if (fencedWrites != null
+        && failure instanceof HandoffException.Fenced
         && (operation == Operation.STASH || operation == Operation.END)) {
-      fenced.increment();
+      fencedWrites.increment();
     }
     timers
         .get(operation)

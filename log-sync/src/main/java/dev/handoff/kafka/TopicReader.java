@@ -81,6 +81,18 @@ public final class TopicReader implements AutoCloseable {
       implements Entry {}
 
   /**
+   * The reserved record that holds the partition count the topic is used with.
+   *
+   * @param partition the record's partition
+   * @param offset the record's offset
+   * @param timestamp the record's Kafka timestamp, epoch milliseconds
+   * @param bytes the serialized key and value size
+   * @param partitions the partition count it records, or -1 for a tombstone of the reserved key
+   */
+  public record LayoutEntry(int partition, long offset, long timestamp, int bytes, int partitions)
+      implements Entry {}
+
+  /**
    * A record this version cannot decode; a {@link KafkaDeltaLog} skips and counts it.
    *
    * @param partition the record's partition
@@ -99,6 +111,7 @@ public final class TopicReader implements AutoCloseable {
   private final WireFormat wire = new WireFormat(schemas);
   private final Map<Long, SingleObject.Reader<GenericRecord>> stateReaders = new HashMap<>();
   private boolean closed;
+  private int partitionCount;
 
   private TopicReader(
       String bootstrapServers, String topic, Map<String, ?> clientProperties, Duration timeout) {
@@ -159,6 +172,7 @@ public final class TopicReader implements AutoCloseable {
       String message = "Topic '" + topic + "' does not exist";
       throw new KafkaDeltaLogException(message, new UnknownTopicOrPartitionException(message));
     }
+    partitionCount = infos.size();
     var partitions = new ArrayList<TopicPartition>();
     for (var info : infos) {
       partitions.add(new TopicPartition(topic, info.partition()));
@@ -270,8 +284,22 @@ public final class TopicReader implements AutoCloseable {
       byte[] v = bytes(r.value());
       LogKey key = LogKey.decode(k);
       if (key instanceof LogKey.Slot slot) {
+        // The reader skips these too: the core never sees them.
+        int home = KafkaDeltaLog.partitionFor(slot.session(), partitionCount);
+        if (home != p) {
+          return new Undecodable(
+              p, o, ts, size, "session '" + slot.session() + "' belongs in partition " + home);
+        }
+        if (!LogKey.isWriterId(slot.writer())) {
+          return new Undecodable(
+              p, o, ts, size, "writer '" + slot.writer() + "' is not memberId#epoch");
+        }
         var state = v == null ? null : wire.decode(v);
         return new SlotEntry(p, o, ts, size, new SlotRecord(slot.session(), slot.writer(), state));
+      }
+      if (key instanceof LogKey.Layout) {
+        int count = v == null ? -1 : PartitionLayout.decodeValue(v, 0, v.length);
+        return new LayoutEntry(p, o, ts, size, count);
       }
       var ws = (LogKey.WriterSchema) key;
       Schema schema = v == null ? null : WriterSchemas.decodeValue(ws.fingerprint(), v);
