@@ -29,7 +29,7 @@ final class Handovers<T> {
   private static final Logger log = LoggerFactory.getLogger(StateHandoff.class);
 
   /** Transfers (or claims) in flight at once in a drain or an adoption. */
-  static final int WINDOW = 1024;
+  static final int WINDOW = 256;
 
   private final OwnershipProtocol protocol;
   private final Membership membership;

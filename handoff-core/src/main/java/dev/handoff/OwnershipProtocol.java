@@ -62,6 +62,7 @@ final class OwnershipProtocol {
   private final Membership membership;
   private final OwnerLoop loop;
   private volatile Member self;
+  private volatile String selfWriter;
   private final Duration endedRetention;
   private final long maxPendingBytes;
   private final Function<CompletableFuture<LogPosition>, CompletableFuture<LogPosition>> track;
@@ -128,6 +129,7 @@ final class OwnershipProtocol {
   /** The membership started: this node is {@code me}. */
   void joined(Member me) {
     self = me;
+    selfWriter = me.writerId();
   }
 
   /**
@@ -142,6 +144,7 @@ final class OwnershipProtocol {
       if (cc.state() == MemberEvent.ConnectionState.REREGISTERED) {
         Member old = self;
         self = cc.self();
+        selfWriter = cc.self().writerId();
         log.warn(
             "membership re-registered after a loss: {} is now {}; sessions of the old"
                 + " incarnation are re-claimed on their next stash",
@@ -152,6 +155,10 @@ final class OwnershipProtocol {
         }
       } else if (cc.state() == MemberEvent.ConnectionState.LOST) {
         log.warn("membership LOST: writes are refused until re-registered");
+      } else if (cc.state() == MemberEvent.ConnectionState.SUPERSEDED) {
+        log.error(
+            "{} is superseded by a newer incarnation of its member id: it writes nothing more",
+            cc.self().writerId());
       }
     } else {
       log.debug("member event: {}", event);
@@ -211,7 +218,8 @@ final class OwnershipProtocol {
     }
     appliedRecords.incrementAndGet();
     Member me = self;
-    if (me != null && !record.isTombstone() && record.writer().equals(me.writerId())) {
+    String mine = selfWriter; // cached: this runs for every record of the replay
+    if (mine != null && !record.isTombstone() && record.writer().equals(mine)) {
       Unconfirmed mine = unconfirmed.get(key);
       if (mine != null && mine.record().state().seq() == record.state().seq()) {
         unconfirmed.remove(key);
@@ -226,7 +234,7 @@ final class OwnershipProtocol {
         && changed
         && after != null
         && !after.equals(before)
-        && (me == null || !record.writer().equals(me.writerId()))) {
+        && (mine == null || !record.writer().equals(mine))) {
       onRemoteChange.accept(after);
     }
     if (replica.skewedRecords() > skewReported) {
