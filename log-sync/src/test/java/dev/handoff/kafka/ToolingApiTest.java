@@ -108,8 +108,12 @@ class ToolingApiTest {
           .filteredOn(e -> e instanceof TopicReader.Undecodable)
           .singleElement()
           .satisfies(e -> assertThat(((TopicReader.Undecodable) e).reason()).contains("0x09"));
-      // Both partitions carry the wire schema and the codec's schema.
-      assertThat(entries).filteredOn(e -> e instanceof TopicReader.SchemaEntry).hasSize(4);
+      // Both partitions carry the wire schemas (versions 1 and 2) and the codec's schema.
+      assertThat(entries).filteredOn(e -> e instanceof TopicReader.SchemaEntry).hasSize(6);
+      assertThat(entries)
+          .filteredOn(e -> e instanceof TopicReader.LayoutEntry)
+          .singleElement()
+          .satisfies(e -> assertThat(((TopicReader.LayoutEntry) e).partitions()).isEqualTo(2));
 
       byte[] state =
           slots.stream().filter(r -> !r.isTombstone()).findFirst().orElseThrow().state().value();
