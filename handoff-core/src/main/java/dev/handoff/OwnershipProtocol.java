@@ -218,8 +218,8 @@ final class OwnershipProtocol {
     }
     appliedRecords.incrementAndGet();
     Member me = self;
-    String mine = selfWriter; // cached: this runs for every record of the replay
-    if (mine != null && !record.isTombstone() && record.writer().equals(mine)) {
+    String myWriter = selfWriter; // cached: this runs for every record of the replay
+    if (myWriter != null && !record.isTombstone() && record.writer().equals(myWriter)) {
       Unconfirmed mine = unconfirmed.get(key);
       if (mine != null && mine.record().state().seq() == record.state().seq()) {
         unconfirmed.remove(key);
@@ -234,7 +234,7 @@ final class OwnershipProtocol {
         && changed
         && after != null
         && !after.equals(before)
-        && (mine == null || !record.writer().equals(mine))) {
+        && (myWriter == null || !record.writer().equals(myWriter))) {
       onRemoteChange.accept(after);
     }
     if (replica.skewedRecords() > skewReported) {
