@@ -561,7 +561,8 @@ final class OwnershipProtocol {
                 loop.execute(() -> resolveUnknown(waiting, e, 0));
               }
             });
-    return waiting.counted().thenApplyAsync(c -> c, loop.executor());
+    // Completed on the owner thread: by apply() at the read-back, resolveUnknown() or stop().
+    return waiting.counted();
   }
 
   private void resolveUnknown(Unconfirmed waiting, Throwable appendError, int attempt) {
