@@ -416,7 +416,7 @@ public final class StateHandoff<T> implements AutoCloseable {
    * Moves every session this node owns to other members and returns a handle on the progress; its
    * {@link Drain#done()} completes when every session is moved, kept or failed, or {@code budget}
    * is spent. Each session is stopped ({@link SessionMover#stop}) only when its own transfer
-   * starts, and handed to the member {@code target} chooses among the RUNNING others; up to 1,024
+   * starts, and handed to the member {@code target} chooses among the RUNNING others; up to 256
    * transfers are in flight at once. A receiver that refuses (it is leaving, draining itself or
    * overloaded) or does not answer within 5 s makes the drain try one other receiver, then keep the
    * session ({@link SessionMover#kept}). While draining, this node refuses handovers to itself.
@@ -437,7 +437,7 @@ public final class StateHandoff<T> implements AutoCloseable {
    * Adopts the sessions of member {@code memberId}'s earlier incarnations — a pod restarted under
    * its own name, or a crash with no successor running: waits until no earlier incarnation is
    * registered any more (until then it may still write), reads the log to its end once, then claims
-   * their sessions, up to 1,024 at once, retrying what fails transiently, and hands each adopted
+   * their sessions, up to 256 at once, retrying what fails transiently, and hands each adopted
    * session to {@code onAdopted} (on the callback executor) as soon as this node owns it. Completes
    * when all are settled; fails with {@link HandoffException.Timeout} if an earlier incarnation is
    * still registered after {@code budget}.
