@@ -43,6 +43,9 @@ final class ProcessNode implements ClusterNode {
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:TieredStopAtLevel=1");
     cmd.add("-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
+    if (config.zookeeperJaasFile() != null) {
+      cmd.add("-Djava.security.auth.login.config=" + config.zookeeperJaasFile());
+    }
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(NodeMain.class.getName());
