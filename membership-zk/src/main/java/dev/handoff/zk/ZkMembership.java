@@ -33,6 +33,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.api.ACLProvider;
 import org.apache.curator.framework.api.CuratorEvent;
+import org.apache.curator.framework.api.CuratorEventType;
 import org.apache.curator.framework.api.CuratorWatcher;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.CreateMode;
@@ -40,6 +41,7 @@ import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.KeeperException.Code;
 import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.Watcher.Event.EventType;
+import org.apache.zookeeper.Watcher.Event.KeeperState;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.common.PathUtils;
@@ -170,9 +172,21 @@ public final class ZkMembership implements Membership {
   @Override
   public CompletableFuture<Member> start() {
     if (lifecycle.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
+      AccessChecks.openAclWarning(
+              settings.acl(), settings.memberId(), membersPath, settings.connectString())
+          .ifPresent(log::warn);
       client
           .getConnectionStateListenable()
           .addListener((c, state) -> onLoop(() -> onConnectionState(state)));
+      client
+          .getCuratorListenable()
+          .addListener(
+              (c, event) -> {
+                if (event.getType() == CuratorEventType.WATCHED
+                    && event.getWatchedEvent().getState() == KeeperState.AuthFailed) {
+                  onLoop(this::onAuthFailed);
+                }
+              });
       client.start();
       loop.schedule(
           this::onStartTimeout, settings.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -546,10 +560,13 @@ public final class ZkMembership implements Membership {
       return;
     }
     switch (code) {
-      case NOAUTH, INVALIDACL, AUTHFAILED -> {
+      case AUTHFAILED -> onAuthFailed();
+      case NOAUTH, INVALIDACL -> {
         var error =
             new IllegalStateException(
-                "ZooKeeper refused to register member '"
+                "ZooKeeper at "
+                    + settings.connectString()
+                    + " refused to register member '"
                     + settings.memberId()
                     + "' at "
                     + path
@@ -877,6 +894,26 @@ public final class ZkMembership implements Membership {
     if (lastChildrenRead >= firstSyncRequest && view.allRead() && !started.isDone()) {
       started.complete(self);
     }
+  }
+
+  /**
+   * ZooKeeper refused this client's SASL credentials. Before start completes that fails start at
+   * once, naming the server, and stops the member: retrying would be refused the same way.
+   */
+  private void onAuthFailed() {
+    if (started.isDone()) {
+      log.error(
+          "ZooKeeper at {} refused the SASL authentication of member '{}' on a reconnect",
+          settings.connectString(),
+          settings.memberId());
+      return;
+    }
+    var error =
+        AccessChecks.saslRefused(
+            settings.memberId(), settings.connectString(), settings.zkClientConfig());
+    log.error(error.getMessage());
+    started.completeExceptionally(error);
+    close();
   }
 
   private void onStartTimeout() {
