@@ -71,8 +71,16 @@ public final class EmbeddedEnvironment implements HandoffEnvironment {
     private boolean zookeeperTlsSasl;
     private Path baseDir;
     private final Map<String, String> brokerProperties = new LinkedHashMap<>();
+    private final Map<String, String> zookeeperSaslUsers = new LinkedHashMap<>();
 
     private Builder() {}
+
+    /** See {@link EmbeddedZooKeeper.Builder#saslUser(String, String)}. */
+    public Builder zookeeperSaslUser(String user, String password) {
+      EmbeddedZooKeeper.builder().saslUser(user, password); // validates both
+      zookeeperSaslUsers.put(user, password);
+      return this;
+    }
 
     /**
      * See {@link EmbeddedKafka.Builder#saslSsl(boolean)}; the environment also creates the user
@@ -164,6 +172,7 @@ public final class EmbeddedEnvironment implements HandoffEnvironment {
 
     private EmbeddedZooKeeper startZooKeeper() {
       var b = EmbeddedZooKeeper.builder().servers(zookeeperServers).tlsSasl(zookeeperTlsSasl);
+      zookeeperSaslUsers.forEach(b::saslUser);
       if (baseDir != null) {
         b.baseDir(baseDir);
       }
