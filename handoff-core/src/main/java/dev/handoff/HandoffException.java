@@ -45,15 +45,15 @@ public class HandoffException extends RuntimeException {
   /** A pickup lost: another node owns the session (it won the race, or it is running it). */
   public static final class OwnedElsewhere extends HandoffException {
     private static final long serialVersionUID = 1L;
-    private final String owner;
+    private final WriterId owner;
 
-    public OwnedElsewhere(String message, String owner) {
+    public OwnedElsewhere(String message, WriterId owner) {
       super(message);
       this.owner = owner;
     }
 
-    /** The writer id ({@code memberId#epoch}) of the current owner. */
-    public String owner() {
+    /** The writer that owns the session now; null if the session reads as nobody's. */
+    public WriterId owner() {
       return owner;
     }
   }

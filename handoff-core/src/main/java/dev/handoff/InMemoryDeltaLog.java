@@ -65,6 +65,14 @@ public final class InMemoryDeltaLog {
     return partitions.size();
   }
 
+  /**
+   * Stops {@code view}'s reader as a fatal error would (for tests of what a node does then): its
+   * {@link DeltaLog#stopped()} fails with {@code cause}. {@code view} must come from {@link #open}.
+   */
+  static void failReader(DeltaLog view, Throwable cause) {
+    ((View) view).failReader(cause);
+  }
+
   /** A new node's view of this log. */
   public DeltaLog open() {
     return new View();
@@ -172,7 +180,9 @@ public final class InMemoryDeltaLog {
     // Guarded by the enclosing log's monitor.
     private final long[] position = new long[partitions.size()];
     private final List<Barrier> barriers = new ArrayList<>();
-    private boolean started;
+    private Consumer<LogEntry> startedWith;
+    private CompletableFuture<Void> started;
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private boolean closed;
     private Thread reader;
 
@@ -181,13 +191,17 @@ public final class InMemoryDeltaLog {
       Objects.requireNonNull(sink, "sink");
       var ready = new CompletableFuture<Void>();
       synchronized (InMemoryDeltaLog.this) {
+        if (started != null) {
+          if (sink != startedWith) {
+            throw new IllegalStateException("log view already started with another sink");
+          }
+          return started;
+        }
         if (closed) {
           return CompletableFuture.failedFuture(new IllegalStateException("log view is closed"));
         }
-        if (started) {
-          return CompletableFuture.failedFuture(new IllegalStateException("already started"));
-        }
-        started = true;
+        started = ready;
+        startedWith = sink;
         barriers.add(new Barrier(nextOffset.clone(), ready));
         reader =
             new Thread(
@@ -259,6 +273,17 @@ public final class InMemoryDeltaLog {
     }
 
     @Override
+    public CompletableFuture<Void> stopped() {
+      return stopped;
+    }
+
+    /** Stops the reader as a fatal error would: {@link #stopped()} fails with {@code cause}. */
+    void failReader(Throwable cause) {
+      stopped.completeExceptionally(cause);
+      close();
+    }
+
+    @Override
     public CompletableFuture<LogPosition> append(SlotRecord record) {
       Objects.requireNonNull(record, "record");
       if (record.state() != null
@@ -285,7 +310,7 @@ public final class InMemoryDeltaLog {
     public CompletableFuture<Void> barrier() {
       var done = new CompletableFuture<Void>();
       synchronized (InMemoryDeltaLog.this) {
-        if (closed || !started) {
+        if (closed || started == null) {
           return CompletableFuture.failedFuture(
               new IllegalStateException(closed ? "log view is closed" : "log view not started"));
         }
@@ -320,6 +345,7 @@ public final class InMemoryDeltaLog {
         InMemoryDeltaLog.this.notifyAll();
       }
       pending.forEach(b -> b.done().completeExceptionally(new IllegalStateException("closed")));
+      stopped.complete(null);
       if (r != null && r != Thread.currentThread()) {
         try {
           r.join(10_000);

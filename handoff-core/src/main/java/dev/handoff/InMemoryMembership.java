@@ -126,6 +126,7 @@ public final class InMemoryMembership implements Membership {
   private final TreeMap<String, Member> view = new TreeMap<>();
   private volatile List<Member> members = List.of();
   private volatile Member current;
+  private CompletableFuture<Member> started; // guarded by the cluster's monitor
   private volatile boolean lost;
   private volatile boolean left;
   private volatile boolean closed;
@@ -147,16 +148,17 @@ public final class InMemoryMembership implements Membership {
   @Override
   public CompletableFuture<Member> start() {
     synchronized (cluster) {
+      if (started != null) {
+        return started;
+      }
       if (closed) {
         return CompletableFuture.failedFuture(new IllegalStateException("membership is closed"));
       }
-      if (current != null) {
-        return CompletableFuture.failedFuture(new IllegalStateException("already started"));
-      }
       Member self = cluster.register(this);
-      var started = new CompletableFuture<Member>();
-      post(() -> started.complete(self));
-      return started;
+      var registered = new CompletableFuture<Member>();
+      started = registered;
+      post(() -> registered.complete(self));
+      return registered;
     }
   }
 

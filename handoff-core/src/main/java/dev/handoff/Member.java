@@ -20,9 +20,17 @@ public record Member(String id, long epoch, String host, String version, MemberS
     Objects.requireNonNull(state, "state");
   }
 
-  /** The writer identity of this incarnation: unique per incarnation, never reused. */
+  /**
+   * The writer identity of this incarnation in the {@code memberId#epoch} form the log carries:
+   * unique per incarnation, never reused. {@link #writer()} is the same as a value.
+   */
   public String writerId() {
     return id + "#" + epoch;
+  }
+
+  /** The writer identity of this incarnation as a value. */
+  public WriterId writer() {
+    return new WriterId(id, epoch);
   }
 
   public Member withState(MemberState newState) {

@@ -1,9 +1,9 @@
 package dev.handoff;
 
-import dev.handoff.crdt.FencingException;
-import dev.handoff.crdt.Hlc;
-import dev.handoff.crdt.Replica;
-import dev.handoff.crdt.SessionView;
+import dev.handoff.internal.crdt.FencingException;
+import dev.handoff.internal.crdt.Hlc;
+import dev.handoff.internal.crdt.Replica;
+import dev.handoff.internal.crdt.SessionView;
 import dev.handoff.spi.DeltaLog;
 import dev.handoff.spi.LogEntry;
 import dev.handoff.spi.LogPosition;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.handoff.crdt.Replica;
+import dev.handoff.internal.crdt.Replica;
 import dev.handoff.spi.DeltaLog;
 import dev.handoff.spi.LogEntry;
 import dev.handoff.spi.LogPosition;

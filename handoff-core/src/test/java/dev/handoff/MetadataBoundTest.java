@@ -2,9 +2,9 @@ package dev.handoff;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.handoff.crdt.ClaimOutcome;
-import dev.handoff.crdt.Hlc;
-import dev.handoff.crdt.Replica;
+import dev.handoff.internal.crdt.ClaimOutcome;
+import dev.handoff.internal.crdt.Hlc;
+import dev.handoff.internal.crdt.Replica;
 import dev.handoff.spi.DeltaLog;
 import dev.handoff.spi.LogEntry;
 import dev.handoff.spi.LogPosition;
@@ -118,6 +118,7 @@ class MetadataBoundTest {
         }
         assertThat(node.replica.claimOutcome(session, node.writer, offA))
             .isInstanceOf(ClaimOutcome.Won.class);
+        reassert(node, session);
       } else if (dice < 81) {
         churn(node);
       }
@@ -143,8 +144,17 @@ class MetadataBoundTest {
       for (String s : replacement.replica.sessions()) {
         if (replacement.replica.owner(s).orElseThrow().equals(dead.writer)) {
           append(replacement.replica.claim(s, replacement.writer, null));
+          reassert(replacement, s);
         }
       }
+    }
+
+    /**
+     * What StateHandoff does after a won claim: write the state again under the new epoch, so the
+     * slots before the claim may go.
+     */
+    void reassert(Node winner, String session) {
+      append(winner.replica.stash(session, winner.writer, winner.replica.value(session).get()));
     }
 
     /** What StateHandoff does periodically: append the tombstones each replica suggests. */

@@ -2,6 +2,7 @@ package dev.handoff.bench;
 
 import dev.handoff.StateHandoff;
 import dev.handoff.kafka.KafkaDeltaLog;
+import dev.handoff.kafka.KafkaDeltaLogBuilder;
 import dev.handoff.spi.StateCodec;
 import dev.handoff.testkit.EmbeddedEnvironment;
 import dev.handoff.zk.ZkMembership;
@@ -97,7 +98,7 @@ final class Bench {
   }
 
   /** A KafkaDeltaLog builder with the library's defaults, the profile's consumer settings. */
-  KafkaDeltaLog.Builder deltaLog(String topic, String clientName, ClientProfile profile) {
+  KafkaDeltaLogBuilder deltaLog(String topic, String clientName, ClientProfile profile) {
     var log =
         KafkaDeltaLog.builder()
             .bootstrapServers(bootstrap())

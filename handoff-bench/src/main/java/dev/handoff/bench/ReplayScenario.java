@@ -1,7 +1,7 @@
 package dev.handoff.bench;
 
 import dev.handoff.StateHandoff;
-import dev.handoff.crdt.Hlc;
+import dev.handoff.internal.crdt.Hlc;
 import dev.handoff.kafka.KafkaDeltaLog;
 import dev.handoff.kafka.ReplayProgress;
 import dev.handoff.spi.SlotRecord;
@@ -12,12 +12,14 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.StringJoiner;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -183,110 +185,158 @@ final class ReplayScenario {
     }
   }
 
+  /**
+   * How a contender loads {@code topic} ({@code sessions} sessions) once; {@code rep} -1: warm-up.
+   */
+  @FunctionalInterface
+  interface Load {
+    Run run(String topic, int sessions, int rep) throws Exception;
+  }
+
+  /**
+   * One contender of the replay comparison: {@code id} names it in the progress lines, {@code
+   * label} in the report; {@code streamsBaseline}: a Kafka Streams load that a fresh Handoff node
+   * must beat twice over (a report row of its own); {@code warmsUp}: it loads in the untimed
+   * warm-up run too; {@code runs}: its timed loads, one per rep.
+   */
+  record Contender(
+      String id,
+      String label,
+      boolean streamsBaseline,
+      boolean warmsUp,
+      Load load,
+      List<Run> runs) {
+    Contender(String id, String label, boolean streamsBaseline, boolean warmsUp, Load load) {
+      this(id, label, streamsBaseline, warmsUp, load, new ArrayList<>());
+    }
+
+    Run last() {
+      return runs.get(runs.size() - 1);
+    }
+
+    /** Median of the timed loads, s. */
+    double median() {
+      return Samples.median(runs.stream().mapToDouble(Run::totalNanos).toArray()) / 1e9;
+    }
+
+    /** Median of the timed loads' reading (or restoring) phase, s. */
+    double medianPhase() {
+      return Samples.median(runs.stream().mapToDouble(Run::phaseNanos).toArray()) / 1e9;
+    }
+
+    /** The fastest timed load, s. */
+    double best() {
+      return runs.stream().mapToDouble(Run::totalNanos).min().orElse(Double.NaN) / 1e9;
+    }
+
+    /** True if a timed load was stopped at {@link ReplayScenario#STREAMS_BOUND}. */
+    boolean bounded() {
+      return runs.stream().anyMatch(r -> !r.complete());
+    }
+
+    /** The label, marked as a lower bound if a timed load was stopped at the bound. */
+    String reportLabel() {
+      return label + (bounded() ? " (stopped at the bound: a lower bound)" : "");
+    }
+  }
+
   private void compareReplay() throws Exception {
     int reps = bench.options.repeats();
-    double[] bare = new double[reps];
-    double[] rocks = new double[reps];
-    double[] mem = new double[reps];
-    double[] ktReuse = new double[reps];
-    double[] ktPlain = new double[reps];
-    double[] ktReuseRestore = new double[reps];
-    double[] handoff = new double[reps];
-    double[] handoffPhase = new double[reps];
-    double[] empty = new double[reps];
-    double[] logOnly = new double[reps];
-    double[] logOnlyPhase = new double[reps];
-    double[] barePhase = new double[reps];
-    boolean ktReuseBounded = false;
-    boolean ktPlainBounded = false;
+    String emptyTopic = "bench-replay-empty";
+    boolean ktWarmsUp = warmN >= KTABLE_WARMUP_MIN;
+    var bare =
+        new Contender(
+            "bare", "(a) bare KafkaConsumer", false, true, (t, s, r) -> bareConsumer(t, r));
+    var rocks =
+        new Contender(
+            "GlobalKTable RocksDB",
+            "(b) Streams GlobalKTable, RocksDB store (default), new KafkaStreams → RUNNING",
+            true,
+            true,
+            (t, s, r) -> streams(t, s, r, false));
+    var mem =
+        new Contender(
+            "in-memory",
+            "(b') Streams GlobalKTable, in-memory store",
+            true,
+            true,
+            (t, s, r) -> streams(t, s, r, true));
+    var ktReuse =
+        new Contender(
+            "KTable reusing the source topic",
+            "(b'') Streams KTable, RocksDB, reuse.ktable.source.topics: new instance, empty state"
+                + " dir, restores from the topic; new KafkaStreams → store holds every session",
+            true,
+            ktWarmsUp,
+            (t, s, r) -> ktable(t, s, r < 0 ? "warmup" : "r" + r, KTableMode.REUSE_SOURCE));
+    var ktPlain =
+        new Contender(
+            "KTable default topology",
+            "(b''') Streams KTable, RocksDB, default topology: first start, reads the topic as"
+                + " input, writes a changelog; new KafkaStreams → store holds every session",
+            true,
+            ktWarmsUp,
+            (t, s, r) -> ktable(t, s, r < 0 ? "warmup" : "r" + r, KTableMode.DEFAULT_TOPOLOGY));
+    var empty =
+        new Contender(
+            "Handoff on empty topic",
+            "fresh node on an empty topic",
+            false,
+            true,
+            (t, s, r) -> handoff(emptyTopic, 0, r < 0 ? "empty-warmup" : "empty-" + r));
+    var logOnly =
+        new Contender(
+            "KafkaDeltaLog alone", "KafkaDeltaLog alone", false, true, this::deltaLogOnly);
+    var handoff =
+        new Contender(
+            "Handoff",
+            "fresh node",
+            false,
+            true,
+            (t, s, r) -> handoff(t, s, r < 0 ? "replica-warmup" : "replica-" + r));
+    // Every rep (and the warm-up run) loads with each contender in turn, in this order.
+    List<Contender> contenders =
+        List.of(bare, rocks, mem, ktReuse, ktPlain, empty, logOnly, handoff);
+
     // The empty topic exists before the timed runs, as the replay topic does.
-    try (KafkaDeltaLog emptyLog = bench.deltaLog("bench-replay-empty", "empty", PROFILE).build()) {
+    try (KafkaDeltaLog emptyLog = bench.deltaLog(emptyTopic, "empty", PROFILE).build()) {
       emptyLog.start(entry -> {}).join();
     }
-    Run lastBare = null;
     // Run -1 warms every contender up (class loading, JIT) and is not counted.
-    for (int r = -1; r < reps; r++) {
-      if (r < 0) {
-        long w0 = System.nanoTime();
-        bareConsumer(warmTopic, r);
-        streams(warmTopic, warmN, r, false);
-        streams(warmTopic, warmN, r, true);
-        if (warmN >= KTABLE_WARMUP_MIN) {
-          ktable(warmTopic, warmN, "warmup", KTableMode.REUSE_SOURCE);
-          ktable(warmTopic, warmN, "warmup", KTableMode.DEFAULT_TOPOLOGY);
-        }
-        handoff("bench-replay-empty", 0, "empty-warmup");
-        deltaLogOnly(warmTopic, warmN, r);
-        handoff(warmTopic, warmN, "replica-warmup");
-        System.out.printf(
-            Locale.ROOT,
-            "replay: warm-up run on %s (%,d sessions) done in %.1f s%n",
-            warmTopic,
-            warmN,
-            (System.nanoTime() - w0) / 1e9);
-        continue;
+    long w0 = System.nanoTime();
+    for (Contender c : contenders) {
+      if (c.warmsUp()) {
+        c.load().run(warmTopic, warmN, -1);
       }
-      Bench.usedHeapAfterGc();
-      lastBare = bareConsumer(topic, r);
-      bare[r] = lastBare.totalNanos();
-      barePhase[r] = lastBare.phaseNanos();
-      Bench.usedHeapAfterGc();
-      rocks[r] = streams(topic, n, r, false).totalNanos();
-      Bench.usedHeapAfterGc();
-      mem[r] = streams(topic, n, r, true).totalNanos();
-      Bench.usedHeapAfterGc();
-      Run kr = ktable(topic, n, "r" + r, KTableMode.REUSE_SOURCE);
-      ktReuse[r] = kr.totalNanos();
-      ktReuseRestore[r] = kr.phaseNanos();
-      ktReuseBounded |= !kr.complete();
-      Bench.usedHeapAfterGc();
-      Run kp = ktable(topic, n, "r" + r, KTableMode.DEFAULT_TOPOLOGY);
-      ktPlain[r] = kp.totalNanos();
-      ktPlainBounded |= !kp.complete();
-      Bench.usedHeapAfterGc();
-      empty[r] = handoff("bench-replay-empty", 0, "empty-" + r).totalNanos();
-      Bench.usedHeapAfterGc();
-      Run l = deltaLogOnly(topic, n, r);
-      logOnly[r] = l.totalNanos();
-      logOnlyPhase[r] = l.phaseNanos();
-      Bench.usedHeapAfterGc();
-      Run h = handoff(topic, n, "replica-" + r);
-      handoff[r] = h.totalNanos();
-      handoffPhase[r] = h.phaseNanos();
-      System.out.printf(
-          Locale.ROOT,
-          "replay rep %d: bare %.2f s, Handoff on empty topic %.2f s, GlobalKTable RocksDB %.2f s,"
-              + " in-memory %.2f s, KTable reusing the source topic %.2f s%s, KTable default"
-              + " topology %.2f s%s, KafkaDeltaLog alone %.2f s (reader %.2f s), Handoff %.2f s"
-              + " (reader %.2f s)%n",
-          r + 1,
-          bare[r] / 1e9,
-          empty[r] / 1e9,
-          rocks[r] / 1e9,
-          mem[r] / 1e9,
-          ktReuse[r] / 1e9,
-          kr.complete() ? "" : " (stopped at the bound)",
-          ktPlain[r] / 1e9,
-          kp.complete() ? "" : " (stopped at the bound)",
-          logOnly[r] / 1e9,
-          logOnlyPhase[r] / 1e9,
-          handoff[r] / 1e9,
-          handoffPhase[r] / 1e9);
     }
-    long records = lastBare.records();
-    long bytes = lastBare.bytes();
-    double tBare = Samples.median(bare) / 1e9;
-    double tRocks = Samples.median(rocks) / 1e9;
-    double tMem = Samples.median(mem) / 1e9;
-    double tKtReuse = Samples.median(ktReuse) / 1e9;
-    double tKtReuseRestore = Samples.median(ktReuseRestore) / 1e9;
-    double tKtPlain = Samples.median(ktPlain) / 1e9;
-    double tHandoff = Samples.median(handoff) / 1e9;
-    double tHandoffPhase = Samples.median(handoffPhase) / 1e9;
-    double tBarePhase = Samples.median(barePhase) / 1e9;
-    double tLog = Samples.median(logOnly) / 1e9;
-    double tEmpty = Samples.median(empty) / 1e9;
-    double tLogPhase = Samples.median(logOnlyPhase) / 1e9;
+    System.out.printf(
+        Locale.ROOT,
+        "replay: warm-up run on %s (%,d sessions) done in %.1f s%n",
+        warmTopic,
+        warmN,
+        (System.nanoTime() - w0) / 1e9);
+    for (int r = 0; r < reps; r++) {
+      var line = new StringJoiner(", ", "replay rep " + (r + 1) + ": ", "");
+      for (Contender c : contenders) {
+        Bench.usedHeapAfterGc();
+        Run run = c.load().run(topic, n, r);
+        c.runs().add(run);
+        line.add(
+            String.format(
+                Locale.ROOT,
+                "%s %.2f s (reading %.2f s)%s",
+                c.id(),
+                run.totalNanos() / 1e9,
+                run.phaseNanos() / 1e9,
+                run.complete() ? "" : " (stopped at the bound)"));
+      }
+      System.out.println(line);
+    }
+
+    long records = bare.last().records();
+    long bytes = bare.last().bytes();
+    double tBare = bare.median();
+    double tHandoff = handoff.median();
     String sizeText = String.format(Locale.ROOT, "%,d records, %.0f MB", records, bytes / 1e6);
     var rep = bench.report;
     double rateHandoff = records / tHandoff;
@@ -294,9 +344,9 @@ final class ReplayScenario {
     rep.add(
         Figure.versus(
             SCENARIO,
-            "fresh node to ready, records/s (" + sizeText + ")",
+            handoff.label() + " to ready, records/s (" + sizeText + ")",
             rateHandoff,
-            "(a) bare KafkaConsumer, assign → end offsets",
+            bare.label() + ", assign → end offsets",
             rateBare,
             rateHandoff / rateBare,
             "≥ 0.8× (a)",
@@ -304,92 +354,62 @@ final class ReplayScenario {
     rep.add(
         Figure.versus(
             SCENARIO,
-            "fresh node to ready, MB/s",
+            handoff.label() + " to ready, MB/s",
             bytes / 1e6 / tHandoff,
-            "(a) bare KafkaConsumer",
+            bare.label(),
             bytes / 1e6 / tBare,
             tBare / tHandoff,
             "",
             null));
-    rep.add(
-        Figure.versus(
-            SCENARIO,
-            "fresh node to ready, s (ratio: times faster)",
-            tHandoff,
-            "(b) Streams GlobalKTable, RocksDB store (default), new KafkaStreams → RUNNING",
-            tRocks,
-            tRocks / tHandoff,
-            "≥ 2× faster than (b)",
-            tRocks / tHandoff >= 2));
-    rep.add(
-        Figure.versus(
-            SCENARIO,
-            "fresh node to ready, s (ratio: times faster)",
-            tHandoff,
-            "(b') Streams GlobalKTable, in-memory store",
-            tMem,
-            tMem / tHandoff,
-            "≥ 2× faster than (b)",
-            tMem / tHandoff >= 2));
-    rep.add(
-        Figure.versus(
-            SCENARIO,
-            "fresh node to ready, s (ratio: times faster)",
-            tHandoff,
-            "(b'') Streams KTable, RocksDB, reuse.ktable.source.topics: new instance, empty state"
-                + " dir, restores from the topic; new KafkaStreams → store holds every session"
-                + (ktReuseBounded ? " (stopped at the bound: a lower bound)" : ""),
-            tKtReuse,
-            tKtReuse / tHandoff,
-            "≥ 2× faster than (b)",
-            tKtReuse / tHandoff >= 2));
-    rep.add(
-        Figure.versus(
-            SCENARIO,
-            "fresh node to ready, s (ratio: times faster)",
-            tHandoff,
-            "(b''') Streams KTable, RocksDB, default topology: first start, reads the topic as"
-                + " input, writes a changelog; new KafkaStreams → store holds every session"
-                + (ktPlainBounded ? " (stopped at the bound: a lower bound)" : ""),
-            tKtPlain,
-            tKtPlain / tHandoff,
-            "≥ 2× faster than (b)",
-            tKtPlain / tHandoff >= 2));
+    for (Contender c : contenders) {
+      if (c.streamsBaseline()) {
+        rep.add(
+            Figure.versus(
+                SCENARIO,
+                handoff.label() + " to ready, s (ratio: times faster)",
+                tHandoff,
+                c.reportLabel(),
+                c.median(),
+                c.median() / tHandoff,
+                "≥ 2× faster than (b)",
+                c.median() / tHandoff >= 2));
+      }
+    }
     rep.add(
         Figure.versus(
             SCENARIO,
             "reading phase only (seek → end offsets), records/s",
-            records / tHandoffPhase,
-            "(a) bare KafkaConsumer, seek → end offsets",
-            records / tBarePhase,
-            tBarePhase / tHandoffPhase,
+            records / handoff.medianPhase(),
+            bare.label() + ", seek → end offsets",
+            records / bare.medianPhase(),
+            bare.medianPhase() / handoff.medianPhase(),
             "",
             null));
     rep.add(
         Figure.versus(
             SCENARIO,
-            "breakdown: KafkaDeltaLog alone (discarding sink), start() → ready, records/s",
-            records / tLog,
-            "(a) bare KafkaConsumer, assign → end offsets",
+            "breakdown: " + logOnly.label() + " (discarding sink), start() → ready, records/s",
+            records / logOnly.median(),
+            bare.label() + ", assign → end offsets",
             rateBare,
-            (records / tLog) / rateBare,
+            (records / logOnly.median()) / rateBare,
             "",
             null));
     rep.add(
         Figure.versus(
             SCENARIO,
-            "breakdown: KafkaDeltaLog alone, reading phase only, records/s",
-            records / tLogPhase,
-            "(a) bare KafkaConsumer, seek → end offsets",
-            records / tBarePhase,
-            tBarePhase / tLogPhase,
+            "breakdown: " + logOnly.label() + ", reading phase only, records/s",
+            records / logOnly.medianPhase(),
+            bare.label() + ", seek → end offsets",
+            records / bare.medianPhase(),
+            bare.medianPhase() / logOnly.medianPhase(),
             "",
             null));
     rep.add(
         Figure.plain(
             SCENARIO,
-            "breakdown: fresh node on an empty topic, start() → ready, s (fixed cost)",
-            tEmpty));
+            "breakdown: " + empty.label() + ", start() → ready, s (fixed cost)",
+            empty.median()));
     rep.note(
         String.format(
             Locale.ROOT,
@@ -397,14 +417,14 @@ final class ReplayScenario {
                 + " s, KTable reusing the source topic %.3f s, KTable default topology %.3f s,"
                 + " KafkaDeltaLog alone %.3f s, Handoff %.3f s, Handoff on an empty topic %.3f s.",
             reps,
-            min(bare),
-            min(rocks),
-            min(mem),
-            min(ktReuse),
-            min(ktPlain),
-            min(logOnly),
-            min(handoff),
-            min(empty)));
+            bare.best(),
+            rocks.best(),
+            mem.best(),
+            ktReuse.best(),
+            ktPlain.best(),
+            logOnly.best(),
+            handoff.best(),
+            empty.best()));
     rep.note(
         String.format(
             Locale.ROOT,
@@ -421,14 +441,14 @@ final class ReplayScenario {
                 ? ""
                 : String.format(Locale.ROOT, " (the warm-up read a topic of %,d sessions)", warmN),
             tBare,
-            tBarePhase,
-            tRocks,
-            tMem,
-            tKtReuse,
-            tKtReuseRestore,
-            tKtPlain,
+            bare.medianPhase(),
+            rocks.median(),
+            mem.median(),
+            ktReuse.median(),
+            ktReuse.medianPhase(),
+            ktPlain.median(),
             tHandoff,
-            tHandoffPhase,
+            handoff.medianPhase(),
             Bench.MAX_POLL_RECORDS));
     rep.note(
         "KTable baselines: builder.table(topic, Materialized.as(store)) with the default RocksDB"
@@ -445,16 +465,12 @@ final class ReplayScenario {
             + " running tasks only) finds the last record of every partition in the store; the"
             + " store is then counted to hold every session. Each run's internal topics, consumer"
             + " group and state directory are deleted afterwards."
-            + (ktReuseBounded || ktPlainBounded
+            + (ktReuse.bounded() || ktPlain.bounded()
                 ? String.format(
                     Locale.ROOT,
                     " A KTable run was stopped at %d s: its figure is a lower bound.",
                     STREAMS_BOUND.toSeconds())
                 : ""));
-  }
-
-  private static double min(double[] nanos) {
-    return java.util.Arrays.stream(nanos).min().orElse(Double.NaN) / 1e9;
   }
 
   private Run bareConsumer(String topic, int rep) {

@@ -1,7 +1,7 @@
 package dev.handoff.bench;
 
 import dev.handoff.StateHandoff;
-import dev.handoff.crdt.Hlc;
+import dev.handoff.internal.crdt.Hlc;
 import dev.handoff.kafka.KafkaDeltaLog;
 import dev.handoff.spi.SlotRecord;
 import dev.handoff.spi.SlotState;

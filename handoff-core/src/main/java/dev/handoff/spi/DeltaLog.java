@@ -23,13 +23,24 @@ import java.util.function.Consumer;
  *       they never stop the reader.
  * </ul>
  *
- * <p>All methods are thread-safe. {@link #close()} is idempotent; pending futures complete
- * exceptionally.
+ * <p>Lifecycle, as for every Handoff component: {@link #start(Consumer)} is idempotent (a later
+ * call with the same sink returns the same future; with another sink it throws {@link
+ * IllegalStateException}); after {@link #close()} it returns a failed future. {@link #close()} is
+ * idempotent and never throws; pending futures complete exceptionally. All methods are thread-safe.
  */
 public interface DeltaLog extends AutoCloseable {
 
-  /** Starts reading; see the class documentation. May be called once. */
+  /** Starts reading; see the class documentation. Idempotent for the same sink. */
   CompletableFuture<Void> start(Consumer<LogEntry> sink);
+
+  /**
+   * Completes when the reader has stopped for good: normally after {@link #close()}; exceptionally,
+   * with the cause, if it stopped by itself (the log can no longer be read, for example its
+   * partition layout changed, access was revoked, or the reader ran out of memory). After that no
+   * record reaches the sink, and a node built on this log must stop serving. An error inside one
+   * record or batch never completes it: such records are skipped and counted.
+   */
+  CompletableFuture<Void> stopped();
 
   /** Appends a record; completes when acknowledged. */
   CompletableFuture<LogPosition> append(SlotRecord record);

@@ -13,7 +13,9 @@ import java.util.function.Consumer;
  * <p>Lifecycle: {@link #start()} registers this incarnation (state {@link MemberState#STARTING})
  * and completes once it is registered and the current member list is known; {@link #leave()}
  * announces {@link MemberState#LEAVING} and removes the registration so peers see a prompt {@code
- * MemberDown(LEFT)}; {@link #close()} releases resources and is idempotent.
+ * MemberDown(LEFT)}; {@link #close()} releases resources. As for every Handoff component, {@link
+ * #start()} is idempotent (every call returns the same future; after {@link #close()} a failed one)
+ * and {@link #close()} is idempotent and never throws.
  *
  * <p>Listeners get every event in order, on one event thread owned by the implementation; a slow
  * listener delays later events but never the membership machinery itself.

@@ -9,8 +9,8 @@ import java.util.Objects;
  * that session), and every record of a session goes to the same partition, chosen from {@code
  * session} alone. Compaction therefore keeps, per session, the last record of every writer; since a
  * writer's later record always carries everything its earlier ones did, the join of the kept
- * records equals the join of all records (invariant I2). See the {@code dev.handoff.crdt} package
- * documentation for the whole argument.
+ * records equals the join of all records (invariant I2). See the {@code dev.handoff.internal.crdt}
+ * package documentation for the whole argument.
  *
  * @param session the application's session key; non-empty
  * @param writer the writer incarnation id ({@code memberId#epoch}); non-empty

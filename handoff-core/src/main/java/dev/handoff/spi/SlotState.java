@@ -11,7 +11,8 @@ import java.util.HexFormat;
  * @param claimOffset the log offset of the record in which {@code writer} claimed {@code epoch}, in
  *     the session's partition; {@link #SELF} when this record is itself that claim
  * @param seq the writer's counter for this write; with the writer id it forms the write's dot
- * @param hlc hybrid logical clock timestamp of the write (see {@code dev.handoff.crdt.Hlc})
+ * @param hlc hybrid logical clock timestamp of the write (see {@code
+ *     dev.handoff.internal.crdt.Hlc})
  * @param value the application state bytes as produced by the {@link StateCodec}; {@code null} when
  *     {@code ended}
  * @param ended true when the owner ended the session: the key reads as absent, and older epochs

@@ -1,28 +1,22 @@
 package dev.handoff.demo;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
+import dev.handoff.testkit.JvmProcess;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 /**
- * The orchestrator's handle on one {@link GameNode} JVM: starts it, reads its {@link NodeMessage}
- * lines (on a thread of its own) into a sink, sends it commands, and stops it with a real signal:
- * {@link #sigterm()} runs its shutdown hook, {@link #sigkill()} does not.
+ * The orchestrator's handle on one {@link GameNode} JVM (a {@link JvmProcess}): starts it, reads
+ * its {@link NodeMessage} lines (on a thread of its own) into a sink, sends it commands, and stops
+ * it with a real signal: {@link #sigterm()} runs its shutdown hook, {@link #sigkill()} does not.
  */
 final class NodeProcess implements Incarnation {
   private final NodeSettings settings;
   private final String label;
-  private final Process process;
-  private final Writer stdin;
+  private final JvmProcess process;
   private final BiConsumer<? super NodeProcess, NodeMessage> sink;
   private final CompletableFuture<NodeMessage.Ready> ready = new CompletableFuture<>();
   private final CompletableFuture<Long> exited = new CompletableFuture<>();
@@ -41,64 +35,48 @@ final class NodeProcess implements Incarnation {
     this.settings = settings;
     this.label = settings.memberId() + "/" + settings.version();
     this.sink = sink;
-    var cmd = new ArrayList<String>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    // Small, quick-starting JVMs: the machine may have few cores.
-    cmd.add("-Xmx256m");
-    cmd.add("-XX:+UseSerialGC");
-    cmd.add("-XX:TieredStopAtLevel=1");
-    cmd.add("-Xss512k");
-    cmd.add("-cp");
-    cmd.add(classpath);
-    cmd.add(GameNode.class.getName());
-    cmd.addAll(settings.toArgs());
     try {
       this.process =
-          new ProcessBuilder(cmd)
-              .redirectError(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+          JvmProcess.builder(GameNode.class)
+              .name("node " + label)
+              // Small, quick-starting JVMs: the machine may have few cores.
+              .maxHeapMegabytes(256)
+              .jvmOptions("-Xss512k")
+              .classpath(classpath)
+              .args(settings.toArgs())
+              .logFile(logFile)
+              .onOutputLine(this::onLine)
               .start();
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot start the JVM of node " + label + ": " + e, e);
+    } catch (UncheckedIOException e) {
+      throw new IllegalStateException(
+          "cannot start the JVM of node " + label + ": " + e.getCause(), e.getCause());
     }
-    this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-    Thread reader = new Thread(this::readLoop, "node-reader-" + label);
-    reader.setDaemon(true);
-    reader.start();
+    process.exited().thenAccept(this::onExit);
   }
 
-  private void readLoop() {
-    try (var in =
-        new BufferedReader(
-            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = in.readLine()) != null) {
-        NodeMessage m = NodeMessage.decode(line);
-        if (m instanceof NodeMessage.Ready r) {
-          writerId = r.writerId();
-          readyMicros = GameNode.micros();
-          ready.complete(r);
-        } else if (m instanceof NodeMessage.Hosted h) {
-          var l = listing;
-          if (l != null) {
-            l.complete(h);
-          }
-        }
-        if (m != null) {
-          sink.accept(this, m);
-        }
+  private void onLine(String line) {
+    NodeMessage m = NodeMessage.decode(line);
+    if (m instanceof NodeMessage.Ready r) {
+      writerId = r.writerId();
+      readyMicros = GameNode.micros();
+      ready.complete(r);
+    } else if (m instanceof NodeMessage.Hosted h) {
+      var l = listing;
+      if (l != null) {
+        l.complete(h);
       }
-    } catch (IOException e) {
-      // the process is gone; handled below
     }
-    try {
-      process.waitFor();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (m != null) {
+      sink.accept(this, m);
     }
+  }
+
+  /** Runs once the process has exited and its output has been read to the end. */
+  private void onExit(int code) {
     long at = GameNode.micros();
     ready.completeExceptionally(
         new IllegalStateException(
-            "node " + label + " exited with code " + process.exitValue() + " before it was ready"));
+            "node " + label + " exited with code " + code + " before it was ready"));
     var l = listing;
     if (l != null) {
       l.completeExceptionally(new IllegalStateException("node " + label + " exited"));
@@ -132,12 +110,9 @@ final class NodeProcess implements Incarnation {
 
   private void send(String command) {
     try {
-      synchronized (stdin) {
-        stdin.write(command + "\n");
-        stdin.flush();
-      }
-    } catch (IOException e) {
-      throw new IllegalStateException("node " + label + " is gone", e);
+      process.send(command);
+    } catch (UncheckedIOException e) {
+      throw new IllegalStateException("node " + label + " is gone", e.getCause());
     }
   }
 
@@ -145,16 +120,16 @@ final class NodeProcess implements Incarnation {
   void sigterm() {
     signal = "SIGTERM";
     signalledMicros = GameNode.micros();
-    // Through the handle: Process.destroy() would also close our end of the node's output, and
-    // we want to read what it reports while it shuts down.
-    process.toHandle().destroy();
+    // To the pid (JvmProcess leaves the pipes open; Process.destroy() would close our end of the
+    // node's output), so we read what it reports while it shuts down.
+    process.sigterm();
   }
 
   /** SIGKILL: the node dies at once, without stashing or leaving. Returns at once. */
   void sigkill() {
     signal = "SIGKILL";
     signalledMicros = GameNode.micros();
-    process.toHandle().destroyForcibly();
+    process.sigkill();
   }
 
   /**
@@ -165,7 +140,7 @@ final class NodeProcess implements Incarnation {
     try {
       return exited.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
-      process.toHandle().destroyForcibly();
+      process.sigkill();
       return exited.join();
     } catch (Exception e) {
       throw new IllegalStateException(e);
@@ -184,7 +159,7 @@ final class NodeProcess implements Incarnation {
   /** Kills the process if it is still running (cleanup on the way out). */
   void destroy() {
     if (process.isAlive()) {
-      process.destroyForcibly();
+      process.sigkill();
     }
   }
 

@@ -1,13 +1,9 @@
 package dev.handoff.testkit;
 
+import dev.handoff.testkit.internal.BrokerProcessMain;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -23,10 +19,11 @@ import org.slf4j.LoggerFactory;
  * need what only a process gives: {@code kill -9}, SIGTERM with Kafka's own shutdown hook, a cold
  * restart with log recovery.
  *
- * <p>The child JVM runs with the classpath of this JVM ({@code java.class.path}), binds to
- * 127.0.0.1 on free ports chosen once, keeps its data in the given directory and writes its output
- * to {@code broker.log} there. It halts by itself if this JVM dies. Methods are thread-safe
- * (serialised on this object) and block until the broker serves or has exited.
+ * <p>The child JVM (a {@link JvmProcess}) runs with the classpath of this JVM ({@code
+ * java.class.path}), binds to 127.0.0.1 on free ports chosen once, keeps its data in the given
+ * directory and writes its output to {@code broker.log} there. It halts by itself if this JVM dies.
+ * Methods are thread-safe (serialised on this object) and block until the broker serves or has
+ * exited.
  */
 public final class KafkaBrokerProcess implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaBrokerProcess.class);
@@ -38,7 +35,7 @@ public final class KafkaBrokerProcess implements AutoCloseable {
   private final Path config;
   private final int brokerPort;
   private final int controllerPort;
-  private Process process;
+  private JvmProcess process;
   private boolean closed;
 
   private KafkaBrokerProcess(Path dataDir, boolean ownsDataDir) {
@@ -154,50 +151,26 @@ public final class KafkaBrokerProcess implements AutoCloseable {
 
   private void launchAndAwait() {
     long t0 = System.nanoTime();
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd = new ArrayList<>();
-    cmd.add(java);
-    cmd.add("-Xmx384m");
-    cmd.add("-XX:+UseSerialGC");
-    cmd.add("-XX:TieredStopAtLevel=1");
-    cmd.add("-Djava.io.tmpdir=" + dataDir.toAbsolutePath());
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add("dev.handoff.testkit.internal.BrokerProcessMain");
-    cmd.add(config.toAbsolutePath().toString());
-    Path log = dataDir.resolve("broker.log");
-    try {
-      process =
-          new ProcessBuilder(cmd)
-              .redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-              .start();
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot launch " + java, e);
-    }
-    Process p = process;
     long[] listeningAt = {0};
-    try {
-      Loopback.waitUntil(
-          "broker process " + p.pid() + " to serve at " + bootstrapServers(),
-          READY_TIMEOUT,
-          () -> {
-            if (!p.isAlive()) {
-              throw new IllegalStateException(
-                  "broker process exited with " + p.exitValue() + "; log:\n" + tail(log));
-            }
-            if (listeningAt[0] == 0 && Loopback.isListening(brokerPort)) {
-              listeningAt[0] = System.nanoTime();
-            }
-            return listeningAt[0] != 0 && registered();
-          });
-    } catch (RuntimeException e) {
-      p.destroyForcibly();
-      throw e;
-    }
+    process =
+        JvmProcess.builder(BrokerProcessMain.class)
+            .name("Kafka broker process at " + bootstrapServers())
+            .maxHeapMegabytes(384)
+            .systemProperty("java.io.tmpdir", dataDir.toAbsolutePath().toString())
+            .args(config.toAbsolutePath().toString())
+            .logFile(dataDir.resolve("broker.log"))
+            .readyWhen(
+                () -> {
+                  if (listeningAt[0] == 0 && Loopback.isListening(brokerPort)) {
+                    listeningAt[0] = System.nanoTime();
+                  }
+                  return listeningAt[0] != 0 && registered();
+                })
+            .start();
+    process.awaitReady(READY_TIMEOUT);
     LOG.info(
         "Kafka broker process {} serving at {} after {} ms (port open after {} ms)",
-        p.pid(),
+        process.pid(),
         bootstrapServers(),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
         TimeUnit.NANOSECONDS.toMillis(listeningAt[0] - t0));
@@ -217,46 +190,31 @@ public final class KafkaBrokerProcess implements AutoCloseable {
   }
 
   private void stop(boolean kill) {
-    Process p = process;
+    JvmProcess p = process;
     if (p == null) {
       return;
     }
     try {
       if (p.isAlive()) {
         if (kill) {
-          p.destroyForcibly();
+          p.sigkill();
         } else {
-          p.destroy();
+          // As Process.destroy() has always done here: SIGTERM, then the input closes at once.
+          p.sigterm();
+          p.closeInput();
         }
-        if (!p.waitFor(EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        if (!p.awaitExit(EXIT_TIMEOUT)) {
           LOG.warn("broker process {} ignored SIGTERM for {}; killing it", p.pid(), EXIT_TIMEOUT);
-          p.destroyForcibly();
-          p.waitFor(EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+          p.sigkill();
+          p.awaitExit(EXIT_TIMEOUT);
         }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      p.destroyForcibly();
+      p.sigkill();
       throw new IllegalStateException("interrupted while stopping broker process " + p.pid(), e);
     } finally {
-      closeQuietly(p.getOutputStream());
-    }
-  }
-
-  private static void closeQuietly(OutputStream out) {
-    try {
-      out.close();
-    } catch (IOException ignored) {
-      // the child is gone already
-    }
-  }
-
-  private static String tail(Path log) {
-    try {
-      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-      return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
-    } catch (IOException e) {
-      return "(no log: " + e.getMessage() + ")";
+      p.closeInput();
     }
   }
 

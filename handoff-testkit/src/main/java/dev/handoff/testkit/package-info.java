@@ -8,6 +8,9 @@
  *       stop/start a broker; fast log compaction for compacted-topic tests.
  *   <li>{@link dev.handoff.testkit.KafkaBrokerProcess}: one broker in its own JVM, for {@code kill
  *       -9} and cold restarts.
+ *   <li>{@link dev.handoff.testkit.JvmProcess}: a child JVM (the launcher behind the broker
+ *       process, the cluster harness's process nodes and the demo's nodes): readiness, input lines,
+ *       signals.
  *   <li>{@link dev.handoff.testkit.HandoffEnvironment}: what a test needs to know and do, whatever
  *       runs the servers; {@link dev.handoff.testkit.EmbeddedEnvironment} implements it.
  *   <li>{@link dev.handoff.testkit.HandoffTest}: one annotation gives a JUnit 5 test class a

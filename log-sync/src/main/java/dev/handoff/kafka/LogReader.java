@@ -5,11 +5,9 @@ import dev.handoff.spi.SlotRecord;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -31,17 +29,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The reader thread of a {@link KafkaDeltaLog}: sets up the topic, then owns the consumer, replays
- * the topic and follows it, and serves barriers. Nothing else touches the consumer, except {@link
- * KafkaConsumer#wakeup()}, which is thread-safe.
+ * the topic and follows it, and publishes its positions to the {@link EndOffsetBarrier} after each
+ * batch. What it does with each record goes to a {@link ReadRecorder}. Nothing else touches the
+ * consumer, except {@link KafkaConsumer#wakeup()}, which is thread-safe.
  */
 final class LogReader {
 
   private static final Logger LOG = LoggerFactory.getLogger(LogReader.class);
   private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
   private static final long MAX_BACKOFF_MS = 5000;
-
-  /** A barrier whose end offsets are known: it completes when the positions reach them. */
-  private record PendingBarrier(long[] endOffsets, CompletableFuture<Void> f) {}
 
   /** Thrown inside the reader to unwind when the log is closing. */
   private static final class Stopping extends RuntimeException {
@@ -54,15 +50,17 @@ final class LogReader {
 
   private final KafkaDeltaLog log;
   private final LogSettings settings;
+  private final WireFormat wire;
+  private final WriterSchemas writerSchemas;
   private final Consumer<LogEntry> sink;
+  private final EndOffsetBarrier barrier;
+  private final ReadRecorder recorder;
   private final CountDownLatch stopSignal = new CountDownLatch(1);
-  private final ConcurrentLinkedQueue<PendingBarrier> awaitingPosition =
-      new ConcurrentLinkedQueue<>();
 
   private volatile boolean stopping;
 
-  /** Positions after the last records handed to the sink, by partition; replaced, never mutated. */
-  private volatile long[] positions;
+  /** Positions after the last records handed to the sink, by partition; also given to barriers. */
+  private long[] positions;
 
   private volatile Admin admin;
   private volatile KafkaConsumer<ByteBuffer, ByteBuffer> consumer;
@@ -72,11 +70,19 @@ final class LogReader {
   private long[] startEnd;
   private long replayStartNanos;
   private long lastReportNanos;
+  // What replay progress reports: every record read since start, and its key and value bytes.
+  private long replayRecords;
+  private long replayBytes;
 
-  LogReader(KafkaDeltaLog log, Consumer<LogEntry> sink) {
+  LogReader(
+      KafkaDeltaLog log, Consumer<LogEntry> sink, EndOffsetBarrier barrier, ReadRecorder recorder) {
     this.log = log;
     this.settings = log.settings;
+    this.writerSchemas = log.writerSchemas;
+    this.wire = new WireFormat(writerSchemas);
     this.sink = sink;
+    this.barrier = barrier;
+    this.recorder = recorder;
   }
 
   void stop() {
@@ -89,31 +95,6 @@ final class LogReader {
     KafkaConsumer<ByteBuffer, ByteBuffer> c = consumer;
     if (c != null) {
       c.wakeup();
-    }
-  }
-
-  /**
-   * Completes {@code f} once the reader has handed to the sink every record below {@code ends}.
-   * Thread-safe: the caller adds the barrier, then checks the published positions; the reader
-   * publishes positions, then checks the barriers; so one of them always sees the other.
-   */
-  void awaitPosition(long[] ends, CompletableFuture<Void> f) {
-    var b = new PendingBarrier(ends, f);
-    awaitingPosition.add(b);
-    if (reached(positions, ends) && awaitingPosition.remove(b)) {
-      log.completeLater(f, null);
-    }
-    if (stopping) {
-      failWaitingBarriers(
-          new KafkaDeltaLogException(
-              "KafkaDeltaLog for topic '" + settings.topic() + "' is closed"));
-    }
-  }
-
-  void failWaitingBarriers(Throwable e) {
-    PendingBarrier b;
-    while ((b = awaitingPosition.poll()) != null) {
-      b.f().completeExceptionally(e);
     }
   }
 
@@ -210,7 +191,7 @@ final class LogReader {
     while (true) {
       checkStopping();
       try {
-        if (!ready && reached(positions, startEnd)) {
+        if (!ready && EndOffsetBarrier.reached(positions, startEnd)) {
           awaitPublished(published);
           ready = true;
           report(true);
@@ -221,7 +202,6 @@ final class LogReader {
           handle(r);
         }
         publishPositions();
-        completeReachedBarriers();
         if (!ready
             && !settings.progressInterval().isZero()
             && System.nanoTime() - lastReportNanos >= settings.progressInterval().toNanos()) {
@@ -232,7 +212,7 @@ final class LogReader {
         // close() woke us: the loop checks for it
       } catch (RecordDeserializationException e) {
         // A record the client itself cannot parse (e.g. CRC mismatch): skip exactly that offset.
-        skip(e.topicPartition().partition(), e.offset(), e.getMessage());
+        skipUndecodable(e.topicPartition().partition(), e.offset(), e.getMessage());
         c.seek(e.topicPartition(), e.offset() + 1);
       } catch (RetriableException e) {
         backoffMs = backOff(backoffMs, "reading", e);
@@ -257,9 +237,10 @@ final class LogReader {
   }
 
   private void handle(ConsumerRecord<ByteBuffer, ByteBuffer> r) {
-    log.recordsRead.incrementAndGet();
-    log.bytesRead.addAndGet(
-        Math.max(0, r.serializedKeySize()) + Math.max(0, r.serializedValueSize()));
+    int size = Math.max(0, r.serializedKeySize()) + Math.max(0, r.serializedValueSize());
+    replayRecords++;
+    replayBytes += size;
+    recorder.recordRead(size);
     try {
       ByteBuffer k = heap(r.key());
       ByteBuffer v = heap(r.value());
@@ -274,18 +255,18 @@ final class LogReader {
                 slot.writer(),
                 v == null
                     ? null
-                    : log.wire.decode(v.array(), v.arrayOffset() + v.position(), v.remaining()));
+                    : wire.decode(v.array(), v.arrayOffset() + v.position(), v.remaining()));
         deliver(new LogEntry(record, r.partition(), r.offset()));
       } else if (key instanceof LogKey.WriterSchema ws
           && v != null
-          && log.writerSchemas.findByFingerprint(ws.fingerprint()) == null) {
+          && writerSchemas.findByFingerprint(ws.fingerprint()) == null) {
         // Every node start republishes its schemas to every partition: parse each one once.
         byte[] bytes = new byte[v.remaining()];
         v.duplicate().get(bytes);
-        log.writerSchemas.add(WriterSchemas.decodeValue(ws.fingerprint(), bytes));
+        writerSchemas.add(WriterSchemas.decodeValue(ws.fingerprint(), bytes));
       }
     } catch (UndecodableRecordException | IllegalArgumentException e) {
-      skip(r.partition(), r.offset(), e.getMessage());
+      skipUndecodable(r.partition(), r.offset(), e.getMessage());
     }
   }
 
@@ -303,18 +284,20 @@ final class LogReader {
     try {
       sink.accept(entry);
     } catch (RuntimeException e) {
-      log.sinkFailures.incrementAndGet();
+      recorder.recordSkipped(ReadRecorder.SkipReason.SINK_FAILED);
       LOG.error(
           "The sink threw on the record at topic '{}' partition {} offset {}; this node skipped it",
           settings.topic(),
           entry.partition(),
           entry.offset(),
           e);
+      return;
     }
+    recorder.recordApplied();
   }
 
-  private void skip(int partition, long offset, String reason) {
-    log.skipped.incrementAndGet();
+  private void skipUndecodable(int partition, long offset, String reason) {
+    recorder.recordSkipped(ReadRecorder.SkipReason.UNDECODABLE);
     LOG.warn(
         "Skipping undecodable record at topic '{}' partition {} offset {}: {}",
         settings.topic(),
@@ -330,28 +313,7 @@ final class LogReader {
       now[p] = c.position(partitions.get(p), settings.requestTimeout());
     }
     positions = now;
-  }
-
-  private void completeReachedBarriers() {
-    long[] now = positions;
-    for (Iterator<PendingBarrier> it = awaitingPosition.iterator(); it.hasNext(); ) {
-      PendingBarrier b = it.next();
-      if (reached(now, b.endOffsets()) && awaitingPosition.remove(b)) {
-        log.completeLater(b.f(), null);
-      }
-    }
-  }
-
-  private static boolean reached(long[] positions, long[] endOffsets) {
-    if (positions == null) {
-      return false;
-    }
-    for (int p = 0; p < endOffsets.length; p++) {
-      if (p < positions.length && positions[p] < endOffsets[p]) {
-        return false;
-      }
-    }
-    return true;
+    barrier.advance(now);
   }
 
   private void report(boolean done) {
@@ -368,8 +330,8 @@ final class LogReader {
     var progress =
         new ReplayProgress(
             settings.topic(),
-            log.recordsRead.get(),
-            log.bytesRead.get(),
+            replayRecords,
+            replayBytes,
             percent,
             Duration.ofNanos(now - replayStartNanos),
             done);

@@ -100,4 +100,144 @@ class BuilderTest {
       assertThat(log.barrier()).isCompletedExceptionally();
     }
   }
+
+  @Test
+  void everyOptionCanBeSetOnlyOnce() {
+    var b =
+        KafkaDeltaLog.builder()
+            .bootstrapServers("127.0.0.1:9092")
+            .topic("t")
+            .partitions(3)
+            .replicationFactor(1)
+            .minInSyncReplicas(1)
+            .minCompactionLag(Duration.ofSeconds(1))
+            .segmentTime(Duration.ofMinutes(1))
+            .segmentBytes(1 << 20)
+            .maxStateBytes(1000)
+            .progressInterval(Duration.ofSeconds(1))
+            .requestTimeout(Duration.ofSeconds(2))
+            .listener(new KafkaDeltaLog.Listener() {});
+    assertThatThrownBy(() -> b.bootstrapServers("other:1"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("bootstrapServers was already set to 127.0.0.1:9092");
+    assertThatThrownBy(() -> b.topic("u")).hasMessage("topic was already set to t");
+    assertThatThrownBy(() -> b.partitions(4)).hasMessage("partitions was already set to 3");
+    assertThatThrownBy(() -> b.replicationFactor(1))
+        .hasMessage("replicationFactor was already set to 1");
+    assertThatThrownBy(() -> b.minInSyncReplicas(1))
+        .hasMessage("minInSyncReplicas was already set to 1");
+    assertThatThrownBy(() -> b.minCompactionLag(Duration.ZERO))
+        .hasMessage("minCompactionLag was already set to PT1S");
+    assertThatThrownBy(() -> b.segmentTime(Duration.ofHours(1)))
+        .hasMessage("segmentTime was already set to PT1M");
+    assertThatThrownBy(() -> b.segmentBytes(1 << 21))
+        .hasMessage("segmentBytes was already set to 1048576");
+    assertThatThrownBy(() -> b.maxStateBytes(1))
+        .hasMessage("maxStateBytes was already set to 1000");
+    assertThatThrownBy(() -> b.progressInterval(Duration.ZERO))
+        .hasMessage("progressInterval was already set to PT1S");
+    assertThatThrownBy(() -> b.requestTimeout(Duration.ofSeconds(3)))
+        .hasMessage("requestTimeout was already set to PT2S");
+    assertThatThrownBy(() -> b.listener(new KafkaDeltaLog.Listener() {}))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("listener was already set to ");
+    // The failed calls changed nothing.
+    LogSettings s = b.build().settings;
+    assertThat(s.topic()).isEqualTo("t");
+    assertThat(s.partitions()).isEqualTo(3);
+    assertThat(s.requestTimeout()).isEqualTo(Duration.ofSeconds(2));
+  }
+
+  @Test
+  void mapLikeOptionsCanBeSetOncePerKey() {
+    var b =
+        KafkaDeltaLog.builder()
+            .bootstrapServers("127.0.0.1:9092")
+            .topicConfig("delete.retention.ms", "100")
+            .topicConfig("min.cleanable.dirty.ratio", "0.1")
+            .clientProperty("linger.ms", 5)
+            .clientProperties(Map.of("fetch.min.bytes", 10));
+    assertThatThrownBy(() -> b.topicConfig("delete.retention.ms", "200"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("topicConfig delete.retention.ms was already set to 100");
+    assertThatThrownBy(() -> b.clientProperty("linger.ms", 6))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("clientProperty linger.ms was already set to 5");
+    assertThatThrownBy(() -> b.clientProperties(Map.of("fetch.min.bytes", 11)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("clientProperty fetch.min.bytes was already set to 10");
+    LogSettings s = b.build().settings;
+    assertThat(s.topicConfigs())
+        .containsEntry("delete.retention.ms", "100")
+        .containsEntry("min.cleanable.dirty.ratio", "0.1");
+    assertThat(s.clientProperties())
+        .containsEntry("linger.ms", 5)
+        .containsEntry("fetch.min.bytes", 10);
+  }
+
+  @Test
+  void setterErrorsAreIllegalArgumentsNamingTheOptionAndTheValue() {
+    var b = KafkaDeltaLog.builder();
+    assertThatThrownBy(() -> b.partitions(0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("partitions must be >= 1, was 0");
+    assertThatThrownBy(() -> b.requestTimeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("requestTimeout must be positive, was PT0S");
+    assertThatThrownBy(() -> b.segmentTime(Duration.ofMillis(-5)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("segmentTime must be positive, was PT-0.005S");
+    assertThatThrownBy(() -> b.topic(" "))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("topic must not be null or blank, was ' '");
+    assertThatThrownBy(() -> b.listener(null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("listener");
+    assertThatThrownBy(() -> b.topicConfig("segment.ms", null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("topicConfig segment.ms");
+  }
+
+  @Test
+  void buildRefusesMissingAndConflictingOptionsNamingThem() {
+    assertThatThrownBy(() -> KafkaDeltaLog.builder().build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("bootstrapServers");
+    assertThatThrownBy(
+            () ->
+                KafkaDeltaLog.builder()
+                    .bootstrapServers("x:1")
+                    .replicationFactor(1)
+                    .minInSyncReplicas(2)
+                    .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("replicationFactor=1");
+    assertThatThrownBy(
+            () ->
+                KafkaDeltaLog.builder()
+                    .bootstrapServers("x:1")
+                    .segmentTime(Duration.ofMinutes(1))
+                    .topicConfig("segment.ms", "100")
+                    .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("segmentTime (PT1M)")
+        .hasMessageContaining("topicConfig segment.ms (100)");
+    // Given one way only, a topic config with its own option is taken as it is.
+    assertThat(
+            KafkaDeltaLog.builder()
+                .bootstrapServers("x:1")
+                .topicConfig("segment.ms", "100")
+                .build()
+                .settings
+                .topicConfigs())
+        .containsEntry("segment.ms", "100");
+    // bootstrap.servers as a client property is enough.
+    assertThat(
+            KafkaDeltaLog.builder()
+                .clientProperty("bootstrap.servers", "y:1")
+                .build()
+                .settings
+                .bootstrapServers())
+        .isEqualTo("y:1");
+  }
 }

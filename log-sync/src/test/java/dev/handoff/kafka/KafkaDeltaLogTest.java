@@ -1,6 +1,8 @@
 package dev.handoff.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.handoff.spi.LogEntry;
@@ -64,16 +66,20 @@ class KafkaDeltaLogTest {
     return "log-test-" + TOPICS.incrementAndGet();
   }
 
-  private KafkaDeltaLog.Builder logOn(String topic) {
+  private KafkaDeltaLogBuilder logOn(String topic) {
+    return logOn(topic, 3);
+  }
+
+  private KafkaDeltaLogBuilder logOn(String topic, int partitions) {
     return KafkaDeltaLog.builder()
         .bootstrapServers(kafka.bootstrapServers())
         .topic(topic)
-        .partitions(3)
+        .partitions(partitions)
         .replicationFactor(1)
         .requestTimeout(Duration.ofSeconds(20));
   }
 
-  private KafkaDeltaLog open(KafkaDeltaLog.Builder builder) {
+  private KafkaDeltaLog open(KafkaDeltaLogBuilder builder) {
     KafkaDeltaLog log = builder.build();
     toClose.add(log);
     return log;
@@ -272,7 +278,7 @@ class KafkaDeltaLogTest {
   void undecodableRecordsAreSkippedAndCountedWhileGoodOnesAroundThemApply() throws Exception {
     String topic = newTopic();
     var sink = new Recorder();
-    KafkaDeltaLog log = open(logOn(topic).partitions(1));
+    KafkaDeltaLog log = open(logOn(topic, 1));
     join(log.start(sink));
 
     byte[] goodValue = WireFormat.encode(state(1, "good"));
@@ -339,7 +345,7 @@ class KafkaDeltaLogTest {
   @Test
   void aMissingTopicIsCreatedCompactOnlyWithTheConfiguredSettings() throws Exception {
     String topic = newTopic();
-    KafkaDeltaLog log = open(logOn(topic).partitions(4).minCompactionLag(Duration.ofSeconds(5)));
+    KafkaDeltaLog log = open(logOn(topic, 4).minCompactionLag(Duration.ofSeconds(5)));
     join(log.start(new Recorder()));
     try (Admin admin = Admin.create(kafka.adminProperties())) {
       var resource =
@@ -519,7 +525,7 @@ class KafkaDeltaLogTest {
   void aSinkThatThrowsIsCountedAndTheReaderGoesOn() throws Exception {
     String topic = newTopic();
     var good = new Recorder();
-    KafkaDeltaLog log = open(logOn(topic).partitions(1));
+    KafkaDeltaLog log = open(logOn(topic, 1));
     join(
         log.start(
             e -> {
@@ -534,6 +540,81 @@ class KafkaDeltaLogTest {
     assertThat(log.sinkFailures()).isEqualTo(1);
     assertThat(good.contains("fine", "w#1", 2)).isTrue();
     assertThat(log.failureCause()).isEmpty();
+  }
+
+  @Test
+  void startIsIdempotentForTheSameSinkAndRefusesAnother() throws Exception {
+    String topic = newTopic();
+    var sink = new Recorder();
+    KafkaDeltaLog log = open(logOn(topic));
+    CompletableFuture<Void> first = log.start(sink);
+    assertThat(log.start(sink)).isSameAs(first);
+    assertThatThrownBy(() -> log.start(new Recorder()))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("topic '" + topic + "'")
+        .hasMessageContaining("another sink");
+    join(first);
+    assertThat(log.start(sink)).isSameAs(first);
+    // One reader: every record reaches the sink once.
+    join(log.append(new SlotRecord("once", "w#1", state(1, "x"))));
+    join(log.barrier());
+    assertThat(sink.entries()).filteredOn(e -> e.record().session().equals("once")).hasSize(1);
+  }
+
+  @Test
+  void closeIsIdempotentAndLaterStartsFail() throws Exception {
+    String topic = newTopic();
+    var sink = new Recorder();
+    KafkaDeltaLog log = open(logOn(topic));
+    CompletableFuture<Void> started = log.start(sink);
+    join(started);
+    log.close();
+    assertThatCode(log::close).doesNotThrowAnyException();
+    assertThat(log.start(sink)).isSameAs(started);
+
+    KafkaDeltaLog neverStarted = open(logOn(newTopic()));
+    neverStarted.close();
+    neverStarted.close();
+    CompletableFuture<Void> afterClose = neverStarted.start(sink);
+    assertThat(afterClose)
+        .failsWithin(Duration.ofSeconds(1))
+        .withThrowableThat()
+        .withMessageContaining("closed");
+    assertThat(neverStarted.start(sink)).isSameAs(afterClose);
+  }
+
+  @Test
+  void closeFailsAStartThatCannotReachTheCluster() {
+    KafkaDeltaLog log =
+        open(
+            KafkaDeltaLog.builder()
+                .bootstrapServers("127.0.0.1:1")
+                .topic(newTopic())
+                .requestTimeout(Duration.ofSeconds(20)));
+    CompletableFuture<Void> started = log.start(new Recorder());
+    assertThat(started).isNotDone();
+    log.close();
+    assertThat(started)
+        .failsWithin(Duration.ofSeconds(5))
+        .withThrowableThat()
+        .withMessageContaining("closed");
+  }
+
+  @Test
+  void theReaderCountsWhatItAppliedAndRead() throws Exception {
+    String topic = newTopic();
+    KafkaDeltaLog log = open(logOn(topic, 1));
+    join(log.start(new Recorder()));
+    for (int i = 0; i < 5; i++) {
+      join(log.append(new SlotRecord("s" + i, "w#1", state(i, "v"))));
+    }
+    join(log.barrier());
+    // Five slot records applied; the wire schema record was read too, but is not applied.
+    assertThat(log.counters.recordsApplied()).isEqualTo(5);
+    assertThat(log.recordsRead()).isEqualTo(6);
+    assertThat(log.bytesRead()).isPositive();
+    assertThat(log.skippedRecords()).isZero();
+    assertThat(log.sinkFailures()).isZero();
   }
 
   static long countRecords(String topic) {

@@ -1,6 +1,6 @@
 package dev.handoff.kafka;
 
-import dev.handoff.crdt.Replica;
+import dev.handoff.internal.crdt.Replica;
 import dev.handoff.spi.LogEntry;
 import dev.handoff.spi.SlotState;
 import java.nio.charset.StandardCharsets;

@@ -14,6 +14,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -37,13 +38,15 @@ class ReplayRateBenchmark {
   void replayRateNextToABareConsumer() throws Exception {
     try (EmbeddedKafka kafka = EmbeddedKafka.builder().brokers(1).start()) {
       String topic = "replay-bench";
-      var builder =
-          KafkaDeltaLog.builder()
-              .bootstrapServers(kafka.bootstrapServers())
-              .topic(topic)
-              .replicationFactor(1);
+      // Each round's log has its own listener; builder options are set once, so a fresh builder.
+      Supplier<KafkaDeltaLogBuilder> builder =
+          () ->
+              KafkaDeltaLog.builder()
+                  .bootstrapServers(kafka.bootstrapServers())
+                  .topic(topic)
+                  .replicationFactor(1);
       long t0 = System.nanoTime();
-      try (KafkaDeltaLog writer = builder.build()) {
+      try (KafkaDeltaLog writer = builder.get().build()) {
         writer.start(e -> {}).get(30, TimeUnit.SECONDS);
         var random = new Random(1);
         List<CompletableFuture<LogPosition>> acks = new ArrayList<>();
@@ -107,9 +110,10 @@ class ReplayRateBenchmark {
     assertThat(records).isGreaterThanOrEqualTo(RECORDS);
   }
 
-  private static void handoff(KafkaDeltaLog.Builder builder, int round) throws Exception {
+  private static void handoff(Supplier<KafkaDeltaLogBuilder> builders, int round) throws Exception {
     var delivered = new AtomicLong();
     var done = new CompletableFuture<ReplayProgress>();
+    var builder = builders.get();
     builder.listener(
         new KafkaDeltaLog.Listener() {
           @Override

@@ -10,28 +10,35 @@ import org.apache.curator.retry.RetryNTimes;
 final class Members implements AutoCloseable {
   private final List<ZkMembership> all = new ArrayList<>();
 
+  /** {@code tweak} sets the test's own options first; the defaults fill in the rest. */
   ZkMembership create(
-      String connectString, String group, String id, UnaryOperator<ZkMembership.Builder> tweak) {
-    var builder =
-        ZkMembership.builder()
-            .connectString(connectString)
-            .root("/handoff-test")
-            .group(group)
-            .memberId(id)
-            .host("127.0.0.1")
-            .version("1.0")
-            .sessionTimeout(Duration.ofSeconds(4))
-            .connectionTimeout(Duration.ofSeconds(2))
-            .startTimeout(Duration.ofSeconds(20))
-            .retryPolicy(new RetryNTimes(30, 100))
-            .digestAuth("handoff", "secret");
-    var m = tweak.apply(builder).build();
+      String connectString, String group, String id, UnaryOperator<ZkMembershipBuilder> tweak) {
+    var builder = tweak.apply(ZkMembership.builder().connectString(connectString).memberId(id));
+    orDefault(() -> builder.root("/handoff-test"));
+    orDefault(() -> builder.group(group));
+    orDefault(() -> builder.host("127.0.0.1"));
+    orDefault(() -> builder.version("1.0"));
+    orDefault(() -> builder.sessionTimeout(Duration.ofSeconds(4)));
+    orDefault(() -> builder.connectionTimeout(Duration.ofSeconds(2)));
+    orDefault(() -> builder.startTimeout(Duration.ofSeconds(20)));
+    orDefault(() -> builder.retryPolicy(new RetryNTimes(30, 100)));
+    orDefault(() -> builder.digestAuth("handoff", "secret"));
+    var m = builder.build();
     all.add(m);
     return m;
   }
 
   ZkMembership create(String connectString, String group, String id) {
     return create(connectString, group, id, b -> b);
+  }
+
+  /** Options are set once: one the test already set stays. */
+  private static void orDefault(Runnable setDefault) {
+    try {
+      setDefault.run();
+    } catch (IllegalStateException setByTheTest) {
+      // keep the test's value
+    }
   }
 
   @Override

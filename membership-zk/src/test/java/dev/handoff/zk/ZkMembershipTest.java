@@ -455,6 +455,55 @@ class ZkMembershipTest {
   }
 
   @Test
+  void startReturnsTheSameFutureEveryTimeAndAfterCloseAFailedOne() {
+    var a = member("a");
+    var first = a.start();
+    assertThat(a.start()).isSameAs(first);
+    var self = first.orTimeout(20, TimeUnit.SECONDS).join();
+    assertThat(a.start()).isSameAs(first);
+    assertThat(a.self()).isEqualTo(self);
+
+    a.close();
+    a.close(); // a second close does nothing and does not throw
+    assertThat(a.writable()).isFalse();
+    assertThat(a.start())
+        .isCompletedExceptionally()
+        .failsWithin(Duration.ZERO)
+        .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .withMessageContaining("closed");
+    assertThat(a.announce(MemberState.RUNNING)).isCompletedExceptionally();
+    assertThat(a.leave()).isCompletedExceptionally();
+    assertThatThrownBy(() -> a.subscribe(e -> {}))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("closed");
+  }
+
+  @Test
+  void closeFailsTheFuturesStillPending() throws Exception {
+    int port;
+    try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = socket.getLocalPort();
+    }
+    var m = members.create("127.0.0.1:" + port, group, "a");
+    var started = m.start();
+    var announced = m.announce(MemberState.RUNNING);
+    assertThat(m.start()).isSameAs(started);
+    await().during(Duration.ofMillis(300)).atMost(WAIT).until(() -> !started.isDone());
+    assertThat(announced).isNotDone();
+
+    m.close();
+    m.close();
+    for (var pending : List.of(started, announced)) {
+      assertThat(pending)
+          .failsWithin(WAIT)
+          .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+          .withCauseInstanceOf(IllegalStateException.class)
+          .withMessageContaining("closed");
+    }
+    assertThat(m.start()).isSameAs(started);
+  }
+
+  @Test
   void zooKeeperClientSettingsArePassedThroughToTheSession() throws Exception {
     var config = new org.apache.zookeeper.client.ZKClientConfig();
     config.setProperty(org.apache.zookeeper.client.ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");

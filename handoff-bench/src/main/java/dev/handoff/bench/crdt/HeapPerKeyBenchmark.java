@@ -1,7 +1,7 @@
 package dev.handoff.bench.crdt;
 
-import dev.handoff.crdt.Hlc;
-import dev.handoff.crdt.Replica;
+import dev.handoff.internal.crdt.Hlc;
+import dev.handoff.internal.crdt.Replica;
 import dev.handoff.spi.LogEntry;
 import dev.handoff.spi.SlotRecord;
 import dev.handoff.spi.SlotState;

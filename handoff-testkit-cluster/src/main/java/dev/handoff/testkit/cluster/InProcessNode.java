@@ -1,6 +1,7 @@
 package dev.handoff.testkit.cluster;
 
 import dev.handoff.StateHandoff;
+import dev.handoff.WriterId;
 import dev.handoff.zk.ZkMembership;
 import java.util.List;
 import java.util.Optional;
@@ -81,7 +82,7 @@ final class InProcessNode implements ClusterNode {
 
   @Override
   public Optional<String> owner(String key) {
-    return handoff.owner(key);
+    return handoff.owner(key).map(WriterId::toString);
   }
 
   @Override

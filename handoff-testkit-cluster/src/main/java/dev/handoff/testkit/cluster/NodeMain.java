@@ -54,7 +54,7 @@ public final class NodeMain {
           case "end" -> reply(id, handoff.end(key).thenApply(v -> ""));
           case "read" -> reply(id, handoff.read(key).thenApply(NodeMain::opt));
           case "peek" -> ok(id, opt(handoff.peek(key)));
-          case "owner" -> ok(id, opt(handoff.owner(key)));
+          case "owner" -> ok(id, opt(handoff.owner(key).map(Object::toString)));
           case "keys" -> ok(id, String.join(",", handoff.keys()));
           case "owned" -> ok(id, String.join(",", handoff.ownedKeys()));
           case "writer" -> ok(id, handoff.self().writerId());

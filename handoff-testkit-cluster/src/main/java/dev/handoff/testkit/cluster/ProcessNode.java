@@ -1,16 +1,11 @@
 package dev.handoff.testkit.cluster;
 
 import dev.handoff.HandoffException;
+import dev.handoff.testkit.JvmProcess;
 import dev.handoff.zk.ZkMembership;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,99 +17,82 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A node in its own JVM ({@link NodeMain}), so that tests can really kill it: {@link #sigkill()} is
- * {@code kill -9}, {@link #sigterm()} runs its shutdown hook (a graceful leave).
+ * A node in its own JVM ({@link NodeMain}, started as a {@link JvmProcess}), so that tests can
+ * really kill it: {@link #sigkill()} is {@code kill -9}, {@link #sigterm()} runs its shutdown hook
+ * (a graceful leave).
  */
 final class ProcessNode implements ClusterNode {
   private final String id;
-  private final Process process;
-  private final Writer stdin;
+  private final JvmProcess process;
   private final Map<String, CompletableFuture<String>> calls = new ConcurrentHashMap<>();
   private final List<ObservedEvent> events = new CopyOnWriteArrayList<>();
   private final AtomicLong ids = new AtomicLong();
-  private final CompletableFuture<String> ready = new CompletableFuture<>();
   private volatile String writerId;
 
   ProcessNode(NodeConfig config, Path logFile) {
     this.id = config.memberId();
-    var cmd = new ArrayList<String>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx256m");
-    cmd.add("-XX:+UseSerialGC");
-    cmd.add("-XX:TieredStopAtLevel=1");
-    cmd.add("-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
-    if (config.zookeeperJaasFile() != null) {
-      cmd.add("-Djava.security.auth.login.config=" + config.zookeeperJaasFile());
-    }
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(NodeMain.class.getName());
-    cmd.addAll(config.toArgs());
     try {
-      Files.createDirectories(logFile.getParent());
-      this.process =
-          new ProcessBuilder(cmd)
-              .redirectError(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-              .start();
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot start node process " + id, e);
+      var launch =
+          JvmProcess.builder(NodeMain.class)
+              .name("node process " + id)
+              .maxHeapMegabytes(256)
+              .systemProperty("java.io.tmpdir", System.getProperty("java.io.tmpdir"))
+              .args(config.toArgs())
+              .logFile(logFile)
+              .onOutputLine(this::onLine)
+              .readyWhenOutput(line -> line.startsWith("READY "));
+      if (config.zookeeperJaasFile() != null) {
+        // A secured ensemble: the node's ZooKeeper client finds its SASL section in this file.
+        launch.systemProperty("java.security.auth.login.config", config.zookeeperJaasFile());
+      }
+      this.process = launch.start();
+    } catch (UncheckedIOException e) {
+      throw new IllegalStateException("cannot start node process " + id, e.getCause());
     }
-    this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-    Thread reader = new Thread(this::readLoop, "node-process-reader-" + id);
-    reader.setDaemon(true);
-    reader.start();
+    process
+        .exited()
+        .thenRun(
+            () -> {
+              var dead = new IllegalStateException("node process " + id + " exited");
+              calls.values().forEach(f -> f.completeExceptionally(dead));
+            });
   }
 
   ProcessNode awaitReady() {
     try {
-      writerId = ready.get(90, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      process.destroyForcibly();
+      writerId = process.awaitReady(Duration.ofSeconds(90)).orElseThrow().substring(6);
+    } catch (RuntimeException e) {
       throw new IllegalStateException(
           "node process " + id + " did not become ready (see its log under target/)", e);
     }
     return this;
   }
 
-  private void readLoop() {
-    try (var in =
-        new BufferedReader(
-            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = in.readLine()) != null) {
-        if (line.startsWith("READY ")) {
-          ready.complete(line.substring(6));
-        } else if (line.startsWith("E ")) {
-          ObservedEvent e = ObservedEvent.decode(line.substring(2));
-          events.add(e);
-          if (e.type().equals("ConnectionChanged") && e.detail().equals("REREGISTERED")) {
-            writerId = e.writerId();
-          }
-        } else if (line.startsWith("R ")) {
-          String[] p = line.split(" ", -1);
-          CompletableFuture<String> f = calls.remove(p[1]);
-          if (f == null) {
-            continue;
-          }
-          if (p[2].equals("ok")) {
-            f.complete(NodeMain.dec(p[3]));
-          } else {
-            f.completeExceptionally(error(NodeMain.dec(p[3]), NodeMain.dec(p[4])));
-          }
-        }
+  private void onLine(String line) {
+    if (line.startsWith("E ")) {
+      ObservedEvent e = ObservedEvent.decode(line.substring(2));
+      events.add(e);
+      if (e.type().equals("ConnectionChanged") && e.detail().equals("REREGISTERED")) {
+        writerId = e.writerId();
       }
-    } catch (IOException e) {
-      // the process died; fail what is pending below
+    } else if (line.startsWith("R ")) {
+      String[] p = line.split(" ", -1);
+      CompletableFuture<String> f = calls.remove(p[1]);
+      if (f == null) {
+        return;
+      }
+      if (p[2].equals("ok")) {
+        f.complete(NodeMain.dec(p[3]));
+      } else {
+        f.completeExceptionally(error(NodeMain.dec(p[3]), NodeMain.dec(p[4])));
+      }
     }
-    var dead = new IllegalStateException("node process " + id + " exited");
-    ready.completeExceptionally(dead);
-    calls.values().forEach(f -> f.completeExceptionally(dead));
   }
 
   private static RuntimeException error(String type, String message) {
     return switch (type) {
       case "Fenced" -> new HandoffException.Fenced(message);
-      case "OwnedElsewhere" -> new HandoffException.OwnedElsewhere(message, "?");
+      case "OwnedElsewhere" -> new HandoffException.OwnedElsewhere(message, null);
       case "Left" -> new HandoffException.Left(message);
       case "NotReady" -> new HandoffException.NotReady(message);
       case "TooLarge" -> new HandoffException.TooLarge(message);
@@ -132,13 +110,11 @@ final class ProcessNode implements ClusterNode {
       line.append(' ').append(NodeMain.enc(a));
     }
     try {
-      synchronized (stdin) {
-        stdin.write(line.append('\n').toString());
-        stdin.flush();
-      }
-    } catch (IOException e) {
+      process.send(line.toString());
+    } catch (UncheckedIOException e) {
       calls.remove(callId);
-      f.completeExceptionally(new IllegalStateException("node process " + id + " is gone", e));
+      f.completeExceptionally(
+          new IllegalStateException("node process " + id + " is gone", e.getCause()));
     }
     return f;
   }
@@ -229,23 +205,20 @@ final class ProcessNode implements ClusterNode {
 
   /** SIGTERM: the node's shutdown hook leaves gracefully. Waits for the process to exit. */
   void sigterm() {
-    // ProcessHandle.destroy sends SIGTERM without closing our end of the node's pipes (as
-    // Process.destroy does), so what the node prints while it leaves still arrives.
-    process.toHandle().destroy();
-    await(30);
+    // JvmProcess signals the pid and leaves our end of the node's pipes open (Process.destroy
+    // would close them), so what the node prints while it leaves still arrives.
+    try {
+      process.stop(Duration.ofSeconds(30));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** SIGKILL: no shutdown hook, no leave; peers see the ZooKeeper session expire. */
   void sigkill() {
-    process.destroyForcibly();
-    await(10);
-  }
-
-  private void await(int seconds) {
+    process.sigkill();
     try {
-      if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      }
+      process.awaitExit(Duration.ofSeconds(10));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

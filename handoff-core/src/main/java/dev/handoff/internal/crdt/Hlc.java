@@ -1,4 +1,4 @@
-package dev.handoff.crdt;
+package dev.handoff.internal.crdt;
 
 import java.time.Instant;
 import java.util.function.LongSupplier;
@@ -42,6 +42,11 @@ public final class Hlc {
   public long update(long remote) {
     last = Math.max(Math.max(last, remote) + 1, wallClockMillis.getAsLong() << LOGICAL_BITS);
     return last;
+  }
+
+  /** The physical clock's reading now, in milliseconds since the epoch. */
+  public long wallMillis() {
+    return wallClockMillis.getAsLong();
   }
 
   /** The last timestamp handed out (0 before the first). */

@@ -1,4 +1,4 @@
-package dev.handoff.crdt;
+package dev.handoff.internal.crdt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -92,9 +92,13 @@ class ReplicaTest {
     assertThat(replica.owner("s")).contains("b#1");
     assertThatThrownBy(() -> replica.stash("s", "c#1", new byte[] {9}))
         .isInstanceOf(FencingException.class);
-    // the loser and the superseded owner each tombstone their own slot; nobody else's
+    // the loser tombstones its own slot; nobody tombstones another live writer's slot
     assertThat(replica.slotsToTombstone("s", "c#1", millis.get(), 60_000))
         .containsExactly(SlotRecord.tombstone("s", "c#1"));
+    // the superseded owner's slot lies before the winner's claim: while the winner has written
+    // nothing but its claim the session may read as that slot, so it stays until the winner writes
+    assertThat(replica.slotsToTombstone("s", "a#1", millis.get(), 60_000)).isEmpty();
+    append(replica.stash("s", "b#1", new byte[] {1}));
     assertThat(replica.slotsToTombstone("s", "a#1", millis.get(), 60_000))
         .containsExactly(SlotRecord.tombstone("s", "a#1"));
     assertThat(replica.slotsToTombstone("s", "b#1", millis.get(), 60_000)).isEmpty();

@@ -1,4 +1,4 @@
-package dev.handoff.crdt;
+package dev.handoff.internal.crdt;
 
 import java.util.Arrays;
 import java.util.Objects;

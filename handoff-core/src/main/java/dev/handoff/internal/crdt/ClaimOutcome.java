@@ -1,4 +1,4 @@
-package dev.handoff.crdt;
+package dev.handoff.internal.crdt;
 
 /** Whether a claim appended at a given offset won its epoch, as far as a replica can tell. */
 public sealed interface ClaimOutcome {

@@ -1,4 +1,4 @@
-package dev.handoff.crdt;
+package dev.handoff.internal.crdt;
 
 import dev.handoff.spi.LogEntry;
 import dev.handoff.spi.SlotRecord;

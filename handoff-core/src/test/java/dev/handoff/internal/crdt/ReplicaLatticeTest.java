@@ -1,4 +1,4 @@
-package dev.handoff.crdt;
+package dev.handoff.internal.crdt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.handoff.crdt;
+package dev.handoff.internal.crdt;
 
 import java.util.HashMap;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.handoff.crdt;
+package dev.handoff.internal.crdt;
 
 import dev.handoff.spi.LogEntry;
 import dev.handoff.spi.SlotRecord;
@@ -16,7 +16,7 @@ import java.util.TreeSet;
 
 /**
  * One node's copy of the replicated session map: per session, the latest record of every writer's
- * slot, read through the rules of the {@code dev.handoff.crdt} package documentation.
+ * slot, read through the rules of the {@code dev.handoff.internal.crdt} package documentation.
  *
  * <p><b>Threading:</b> not thread-safe. One thread (the {@code StateHandoff} owner thread) calls
  * every method; the log's reader hands records to that thread, which calls {@link #apply}.
@@ -45,6 +45,7 @@ public final class Replica {
     long claimOffset;
     long seq;
     long hlc;
+    long appliedAtMillis; // this node's wall clock when the record was applied here
     byte[] value; // null: ended (when live)
     Slot next; // the session's other slots
     Slot hashNext; // the next session in the table bucket (heads only)
@@ -189,12 +190,18 @@ public final class Replica {
   // Object sizes on a 64-bit JVM with compressed oops (the heap benchmark in handoff-bench checks
   // the total): a table reference per session, a slot per record kept.
   static final int TABLE_REF_BYTES = 4;
-  static final int SLOT_BYTES = 80;
+  static final int SLOT_BYTES = 88;
   static final int MARKER_BYTES = SLOT_BYTES + 40; // the marker slot + its queue entry
   static final int WRITER_BYTES = 120; // causal context entry + slot count entry
   static final int CLOUD_DOT_BYTES = 56;
 
+  /** Default bound on how far ahead of this node's clock a remote record's time is believed. */
+  public static final long DEFAULT_MAX_CLOCK_SKEW_MILLIS = 60_000;
+
   private final Hlc clock;
+  private final long maxClockSkewMillis;
+  private long skewedRecords;
+  private long wrongPartitionRecords;
   private final SessionTable sessions = new SessionTable();
   private final CausalContext context = new CausalContext();
   private final HashMap<String, int[]> liveSlotsByWriter = new HashMap<>();
@@ -204,9 +211,24 @@ public final class Replica {
   private int liveSlots;
   private int markerCount;
 
-  /** A replica whose mutators stamp records with {@code clock}. */
-  public Replica(Hlc clock) {
+  /**
+   * A replica whose mutators stamp records with {@code clock}. A remote record whose time is more
+   * than {@code maxClockSkewMillis} ahead of {@code clock}'s wall clock moves the clock only that
+   * far (and is counted in {@link #skewedRecords()}): one node with a clock far in the future can
+   * neither drag every replica's clock along nor decide when anything is due.
+   */
+  public Replica(Hlc clock, long maxClockSkewMillis) {
     this.clock = Objects.requireNonNull(clock, "clock");
+    if (maxClockSkewMillis < 0) {
+      throw new IllegalArgumentException(
+          "maxClockSkewMillis must be >= 0, was " + maxClockSkewMillis);
+    }
+    this.maxClockSkewMillis = maxClockSkewMillis;
+  }
+
+  /** A replica on {@code clock} with {@link #DEFAULT_MAX_CLOCK_SKEW_MILLIS}. */
+  public Replica(Hlc clock) {
+    this(clock, DEFAULT_MAX_CLOCK_SKEW_MILLIS);
   }
 
   /** A replica on the system clock. */
@@ -227,6 +249,12 @@ public final class Replica {
     String writer = r.writer();
     SlotState state = r.state();
     Slot head = sessions.get(session);
+    if (head != null && head.partition != entry.partition()) {
+      // Every record of a session lives in one partition; offsets of two partitions are never
+      // compared. A copy in another partition (a re-produced or mirrored topic) does not count.
+      wrongPartitionRecords++;
+      return false;
+    }
     Slot slot = find(head, writer);
     boolean wasLive = false;
     if (slot != null) {
@@ -243,6 +271,7 @@ public final class Replica {
       sessions.put(session, slot);
     }
     slot.set(entry.offset(), state);
+    slot.appliedAtMillis = clock.wallMillis();
     if (state == null) {
       if (wasLive) {
         countLive(writer, -1);
@@ -258,9 +287,25 @@ public final class Replica {
       if (retired.isEmpty() || !retired.contains(writer)) {
         context.add(writer, state.seq()); // a retired writer's dots are no longer tracked
       }
-      clock.update(state.hlc());
+      long limit = Hlc.of(Math.max(0, clock.wallMillis() + maxClockSkewMillis), 0);
+      if (state.hlc() > limit) {
+        skewedRecords++;
+        clock.update(limit);
+      } else {
+        clock.update(state.hlc());
+      }
     }
     return true;
+  }
+
+  /** Records whose time was further ahead of this node's clock than the skew bound allows. */
+  public long skewedRecords() {
+    return skewedRecords;
+  }
+
+  /** Records ignored because they sat in another partition than their session's other records. */
+  public long wrongPartitionRecords() {
+    return wrongPartitionRecords;
   }
 
   private static java.util.Comparator<Marker> markerOrder() {
@@ -326,14 +371,20 @@ public final class Replica {
    * {@link #value} for "the state, if any".
    */
   public Optional<SessionView> read(String session) {
-    Slot best = winner(sessions.get(Objects.requireNonNull(session, "session")));
-    return best == null ? Optional.empty() : Optional.of(view(session, best));
+    Slot head = sessions.get(Objects.requireNonNull(session, "session"));
+    Slot best = winner(head);
+    return best == null ? Optional.empty() : Optional.of(view(session, head, best));
   }
 
   /** The session's state bytes, or empty if the session is absent or ended. */
   public Optional<byte[]> value(String session) {
-    Slot best = winner(sessions.get(Objects.requireNonNull(session, "session")));
-    return best == null || best.ended() ? Optional.empty() : Optional.of(best.value);
+    Slot head = sessions.get(Objects.requireNonNull(session, "session"));
+    Slot best = winner(head);
+    if (best == null) {
+      return Optional.empty();
+    }
+    Slot v = valueSlot(head, best);
+    return v.ended() ? Optional.empty() : Optional.of(v.value);
   }
 
   /** The writer that owns the session, also when it ended it; empty if no slot is live. */
@@ -348,7 +399,7 @@ public final class Replica {
     sessions.forEachHead(
         head -> {
           Slot w = winner(head);
-          if (w != null && !w.ended()) {
+          if (w != null && !valueSlot(head, w).ended()) {
             live.add(head.session);
           }
         });
@@ -367,7 +418,7 @@ public final class Replica {
           Slot best = winner(head);
           if (best != null) {
             action.accept(
-                view(head.session, best), head.next != null || head.live() && head.ended());
+                view(head.session, head, best), head.next != null || head.live() && head.ended());
           }
         });
   }
@@ -394,7 +445,7 @@ public final class Replica {
     sessions.forEachHead(
         head -> {
           Slot w = winner(head);
-          if (w != null && !w.ended()) {
+          if (w != null && !valueSlot(head, w).ended()) {
             n[0]++;
           }
         });
@@ -423,8 +474,36 @@ public final class Replica {
     return a.writer.compareTo(b.writer) < 0; // only a misbehaving writer can make claims tie
   }
 
-  private static SessionView view(String session, Slot s) {
-    return new SessionView(session, s.writer, s.epoch, s.claim(), s.seq, s.hlc, s.value, s.ended());
+  /**
+   * The slot whose value the session reads as, given its winner {@code best}: the winner's own
+   * record, unless that record is the winner's claim itself. A claim carries the state as the
+   * claimant read it before appending; the previous owner may have written once more in between
+   * (its write landed after the claimant's read but before the claim), and that write counts. So a
+   * session whose winner has only its claim reads as the previous owner's record, if it is kept,
+   * live and before the claim; otherwise as the claim. (The previous owner: the winner of the
+   * highest epoch below the claim's.) Once the winner writes again, its own record is read.
+   */
+  private static Slot valueSlot(Slot head, Slot best) {
+    Slot current = best;
+    for (int depth = 0; depth < 16 && current.offset == current.claim(); depth++) {
+      Slot previous = null;
+      for (Slot s = head; s != null; s = s.next) {
+        if (s.live() && s.epoch < current.epoch && (previous == null || beats(s, previous))) {
+          previous = s;
+        }
+      }
+      if (previous == null || previous.offset >= current.offset || previous.ended()) {
+        return current;
+      }
+      current = previous;
+    }
+    return current;
+  }
+
+  private static SessionView view(String session, Slot head, Slot best) {
+    Slot v = valueSlot(head, best);
+    return new SessionView(
+        session, best.writer, best.epoch, best.claim(), v.seq, v.hlc, v.value, v.ended());
   }
 
   // ---------------------------------------------------------------- mutators (deltas)
@@ -465,14 +544,16 @@ public final class Replica {
    */
   public SlotRecord claim(String session, String writer, byte[] value) {
     Objects.requireNonNull(writer, "writer");
-    Slot best = winner(sessions.get(Objects.requireNonNull(session, "session")));
+    Slot head = sessions.get(Objects.requireNonNull(session, "session"));
+    Slot best = winner(head);
     byte[] v = value;
     if (v == null) {
-      if (best == null || best.ended()) {
+      Slot current = best == null ? null : valueSlot(head, best);
+      if (current == null || current.ended()) {
         throw new IllegalArgumentException(
             "session '" + session + "' has no live state for writer '" + writer + "' to claim");
       }
-      v = best.value;
+      v = current.value;
     }
     long epoch = best == null ? 1 : best.epoch + 1;
     return new SlotRecord(
@@ -504,18 +585,24 @@ public final class Replica {
 
   /**
    * The tombstones {@code writer} should append now for {@code session} so that it leaves no
-   * metadata behind (invariant I6). Removing a slot that does not win never changes how the session
-   * reads, so these are always safe to append:
+   * metadata behind (invariant I6). Each is safe to append in any interleaving, because removing
+   * one never changes how the session reads:
    *
    * <ul>
    *   <li>{@code writer}'s own slot when it does not win (it lost a claim or was superseded);
    *   <li>when {@code writer} owns the session, or the owner is retired: the slots of retired
    *       writers (dead incarnations). Live writers clean their own slots, because a tombstone for
    *       another live writer's slot could land after that writer's newer claim and erase it;
-   *   <li>the ended winning slot, once {@code endedRetentionMillis} have passed since it was
-   *       written (by its HLC wall time, against {@code nowMillis}), to its owner or, if the owner
-   *       is retired, to anyone. Until then it keeps older epochs fenced.
+   *   <li>the ended winning slot, once it is the session's last live slot and {@code
+   *       endedRetentionMillis} have passed (against {@code nowMillis}) since the record's time,
+   *       capped at when this replica applied it — a writer whose clock runs ahead cannot postpone
+   *       it — to its owner or, if the owner is retired, to anyone. Until then it keeps older
+   *       epochs fenced.
    * </ul>
+   *
+   * While the winner has written nothing but its claim, the session may read as the previous
+   * owner's last record (see {@link #read}), so no slot that lies before the claim is suggested
+   * until the winner writes again.
    */
   public List<SlotRecord> slotsToTombstone(
       String session, String writer, long nowMillis, long endedRetentionMillis) {
@@ -528,21 +615,45 @@ public final class Replica {
     }
     boolean owner = best.writer.equals(writer);
     boolean ownerGone = retired.contains(best.writer);
+    boolean claimOnly = best.offset == best.claim();
+    int remaining = 0; // other live slots that stay after these tombstones
     for (Slot s = head; s != null; s = s.next) {
-      if (!s.live()) {
+      if (!s.live() || s == best) {
         continue;
       }
-      if (s == best) {
-        if (s.ended()
-            && (owner || ownerGone)
-            && Hlc.physicalMillis(s.hlc) + endedRetentionMillis <= nowMillis) {
-          out.add(SlotRecord.tombstone(session, s.writer));
-        }
-      } else if (s.writer.equals(writer) || ((owner || ownerGone) && retired.contains(s.writer))) {
+      if ((!claimOnly || s.offset > best.offset)
+          && (s.writer.equals(writer) || ((owner || ownerGone) && retired.contains(s.writer)))) {
         out.add(SlotRecord.tombstone(session, s.writer));
+      } else {
+        remaining++;
       }
     }
+    // The ended slot goes last, after the others (in log order), and only if none would stay.
+    if (best.ended()
+        && remaining == 0
+        && (owner || ownerGone)
+        && Math.min(Hlc.physicalMillis(best.hlc), best.appliedAtMillis) + endedRetentionMillis
+            <= nowMillis) {
+      out.add(SlotRecord.tombstone(session, best.writer));
+    }
     return out;
+  }
+
+  /**
+   * True if {@code writer}'s record at {@code offset} is the session's winner now. Asked right
+   * after the log delivered that record in order, it says whether the write counts: no claim of a
+   * higher epoch (or an earlier claim of the same one) came before it.
+   */
+  public boolean winsAt(String session, String writer, long offset) {
+    Slot head = sessions.get(Objects.requireNonNull(session, "session"));
+    Slot best = winner(head);
+    return best != null && best.writer.equals(writer) && best.offset == offset;
+  }
+
+  /** True if {@code writer} owns {@code session} and has written nothing since its claim. */
+  public boolean ownsByClaimOnly(String session, String writer) {
+    Slot best = winner(sessions.get(Objects.requireNonNull(session, "session")));
+    return best != null && best.writer.equals(writer) && best.offset == best.claim();
   }
 
   /**
@@ -561,7 +672,7 @@ public final class Replica {
     if (best == null) {
       return new ClaimOutcome.Lost(null);
     }
-    SessionView v = view(session, best);
+    SessionView v = view(session, head, best);
     return best == mine && best.claim() == claimOffset
         ? new ClaimOutcome.Won(v)
         : new ClaimOutcome.Lost(v);

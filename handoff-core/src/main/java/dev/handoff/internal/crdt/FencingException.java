@@ -1,4 +1,4 @@
-package dev.handoff.crdt;
+package dev.handoff.internal.crdt;
 
 /**
  * A writer tried to write a session it does not own: another writer claimed a higher epoch, or won
