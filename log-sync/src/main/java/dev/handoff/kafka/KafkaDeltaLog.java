@@ -6,6 +6,7 @@ import dev.handoff.spi.LogPosition;
 import dev.handoff.spi.SlotRecord;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -97,6 +98,7 @@ public final class KafkaDeltaLog implements DeltaLog {
 
   private volatile Throwable failure;
   private volatile boolean ready;
+  private volatile List<String> topicWarnings = List.of();
 
   KafkaDeltaLog(LogSettings settings) {
     this.settings = settings;
@@ -270,6 +272,15 @@ public final class KafkaDeltaLog implements DeltaLog {
     return Optional.ofNullable(failure);
   }
 
+  /**
+   * The topic settings judged risky when this log started (accepted with {@code
+   * acceptDataLossRisk}, or judgements such as {@code min.insync.replicas=1} at replication factor
+   * 2); each was logged once at WARN. Empty before the topic is set up or when there is none.
+   */
+  public List<String> topicWarnings() {
+    return topicWarnings;
+  }
+
   /** The topic this log reads and writes. */
   public String topic() {
     return settings.topic();
@@ -341,6 +352,7 @@ public final class KafkaDeltaLog implements DeltaLog {
           throw closedException();
         }
         appender = new LogAppender(settings, layout, producer, callbacks);
+        topicWarnings = layout.warnings();
       } catch (KafkaDeltaLogException e) {
         producer.close(Duration.ZERO);
         admin.close(Duration.ZERO);

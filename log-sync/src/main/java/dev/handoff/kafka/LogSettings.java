@@ -2,6 +2,7 @@ package dev.handoff.kafka;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 
 /** The validated, immutable options of one {@link KafkaDeltaLog}. */
 record LogSettings(
@@ -15,7 +16,9 @@ record LogSettings(
     boolean maxStateBytesSet,
     Duration progressInterval,
     Duration requestTimeout,
-    KafkaDeltaLog.Listener listener) {
+    KafkaDeltaLog.Listener listener,
+    Duration endedRetention,
+    Set<String> acceptedRisks) {
 
   /** Bytes kept free, within a record's size limit, for the key and the framing. */
   static final int FRAMING_RESERVE = 4096;

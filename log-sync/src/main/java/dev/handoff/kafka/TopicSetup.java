@@ -2,6 +2,7 @@ package dev.handoff.kafka;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -44,8 +45,11 @@ final class TopicSetup {
           AclOperation.DESCRIBE,
           AclOperation.DESCRIBE_CONFIGS);
 
-  /** What the log needs to know about its topic. */
-  record Layout(int partitions, int maxMessageBytes) {}
+  /**
+   * What the log needs to know about its topic, and the risky settings it was started with
+   * (accepted ones and judgements; each was logged once at WARN).
+   */
+  record Layout(int partitions, int maxMessageBytes, List<String> warnings) {}
 
   private TopicSetup() {}
 
@@ -54,6 +58,9 @@ final class TopicSetup {
     long deadline = System.nanoTime() + s.requestTimeout().toNanos();
     TopicDescription description = describe(admin, s);
     if (description == null) {
+      // Refuse a topic with risky settings before creating it, not after.
+      enforce(
+          TopicDurability.check(topic, s.replicationFactor(), planned(s), s.endedRetention()), s);
       var newTopic =
           new NewTopic(topic, s.partitions(), s.replicationFactor()).configs(s.topicConfigs());
       try {
@@ -98,25 +105,71 @@ final class TopicSetup {
             "describe the configuration of",
             AclOperation.DESCRIBE_CONFIGS);
     Config config = configs.get(resource);
-    ConfigEntry policy = config.get(TopicConfig.CLEANUP_POLICY_CONFIG);
-    String policyValue = policy == null ? null : policy.value();
-    if (policyValue == null
-        || !policyValue.replace(" ", "").equalsIgnoreCase(TopicConfig.CLEANUP_POLICY_COMPACT)) {
-      throw new KafkaDeltaLogException(
-          "Topic '"
-              + topic
-              + "' has cleanup.policy="
-              + policyValue
-              + "; the Handoff delta log needs cleanup.policy=compact only (with 'delete' the"
-              + " state of sessions would expire). Change the topic's cleanup.policy to compact or"
-              + " use another topic.");
+    var actual = new HashMap<String, TopicDurability.Setting>();
+    for (ConfigEntry e : config.entries()) {
+      if (e.value() != null) {
+        actual.put(
+            e.name(),
+            new TopicDurability.Setting(
+                e.value(), e.source() == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG));
+      }
     }
+    List<String> warnings =
+        enforce(
+            TopicDurability.check(
+                topic, replicationFactor(description), actual, s.endedRetention()),
+            s);
     ConfigEntry maxBytes = config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
     int maxMessageBytes =
         maxBytes == null || maxBytes.value() == null
             ? 1048588
             : Integer.parseInt(maxBytes.value().trim());
-    return new Layout(description.partitions().size(), maxMessageBytes);
+    return new Layout(description.partitions().size(), maxMessageBytes, List.copyOf(warnings));
+  }
+
+  /**
+   * Fails start on the refused findings the builder did not accept (all of them in one message);
+   * logs the others once and returns them.
+   */
+  private static List<String> enforce(List<TopicDurability.Finding> findings, LogSettings s) {
+    var refused = new ArrayList<String>();
+    var warnings = new ArrayList<String>();
+    for (var f : findings) {
+      if (!f.refused()) {
+        warnings.add(f.problem());
+      } else if (s.acceptedRisks().contains(f.setting())) {
+        warnings.add(f.problem() + " Accepted by acceptDataLossRisk(\"" + f.setting() + "\").");
+      } else {
+        refused.add(f.problem());
+      }
+    }
+    if (!refused.isEmpty()) {
+      var accept =
+          findings.stream()
+              .filter(f -> f.refused() && !s.acceptedRisks().contains(f.setting()))
+              .map(f -> "acceptDataLossRisk(\"" + f.setting() + "\")")
+              .distinct()
+              .toList();
+      throw new KafkaDeltaLogException(
+          String.join(" ", refused)
+              + " To run on this topic anyway, accept the risk by name on the log's builder: "
+              + String.join(", ", accept)
+              + ".");
+    }
+    warnings.forEach(w -> LOG.warn("{}", w));
+    return warnings;
+  }
+
+  /** The settings a topic about to be created will have, as far as the log sets them. */
+  private static Map<String, TopicDurability.Setting> planned(LogSettings s) {
+    var out = new HashMap<String, TopicDurability.Setting>();
+    s.topicConfigs().forEach((k, v) -> out.put(k, new TopicDurability.Setting(v, true)));
+    return out;
+  }
+
+  /** The smallest replica count over the partitions (a partition being reassigned may differ). */
+  private static int replicationFactor(TopicDescription description) {
+    return description.partitions().stream().mapToInt(p -> p.replicas().size()).min().orElse(0);
   }
 
   /**

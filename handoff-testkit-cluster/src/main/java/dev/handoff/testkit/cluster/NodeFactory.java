@@ -31,8 +31,13 @@ final class NodeFactory {
             .replicationFactor(c.replicationFactor())
             .minInSyncReplicas(Math.min(2, c.replicationFactor()))
             .clientProperty("client.id", "handoff-" + c.memberId())
-            .clientProperties(c.kafkaClientProperties());
+            .clientProperties(c.kafkaClientProperties())
+            .endedRetention(c.endedRetention());
     c.topicConfig().forEach(logBuilder::topicConfig);
+    if (c.topicConfig().containsKey("delete.retention.ms")) {
+      // Fast compaction drops tombstones within a second: a test cluster accepts that risk.
+      logBuilder.acceptDataLossRisk("delete.retention.ms");
+    }
     var membershipBuilder =
         ZkMembership.builder()
             .connectString(c.zookeeperConnect())

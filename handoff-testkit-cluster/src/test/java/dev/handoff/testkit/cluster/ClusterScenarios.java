@@ -183,6 +183,7 @@ abstract class ClusterScenarios {
             .partitions(4)
             .replicationFactor(1)
             .clientProperties(env().kafkaClientProperties())
+            .acceptDataLossRisk("delete.retention.ms") // the fast-compaction topic
             .build()) {
       get(raw.start(e -> {}));
       get(
