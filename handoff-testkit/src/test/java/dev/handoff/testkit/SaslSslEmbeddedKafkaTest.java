@@ -99,8 +99,8 @@ class SaslSslEmbeddedKafkaTest {
   void aPlaintextClientGetsNoAnswer() {
     Map<String, Object> props = new HashMap<>();
     props.put("bootstrap.servers", kafka.bootstrapServers());
-    props.put("request.timeout.ms", 2000);
-    props.put("default.api.timeout.ms", 3000);
+    props.put("request.timeout.ms", 1000);
+    props.put("default.api.timeout.ms", 1500);
     try (Admin admin = Admin.create(props)) {
       assertThatThrownBy(() -> admin.listTopics().names().get(10, TimeUnit.SECONDS))
           .hasCauseInstanceOf(org.apache.kafka.common.errors.TimeoutException.class);

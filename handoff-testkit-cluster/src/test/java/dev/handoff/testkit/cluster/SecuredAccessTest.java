@@ -8,10 +8,12 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.handoff.StateHandoff;
+import dev.handoff.examples.SecuredQuickstart;
 import dev.handoff.kafka.KafkaDeltaLog;
 import dev.handoff.spi.StateCodec;
 import dev.handoff.testkit.EmbeddedEnvironment;
 import dev.handoff.testkit.EmbeddedZooKeeper;
+import dev.handoff.testkit.TestCertificate;
 import dev.handoff.zk.ZkMembership;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -56,6 +58,8 @@ class SecuredAccessTest {
   private static final String INTRUDER = "intruder";
   private static final String INTRUDER_PASSWORD = "intruder-secret";
   private static final Duration START_TIMEOUT = Duration.ofSeconds(15);
+  private static final String GAME_SERVERS = "game-servers";
+  private static final String GAME_SERVERS_ZK_PASSWORD = "game-servers-zk-secret";
 
   private static EmbeddedEnvironment env;
 
@@ -66,12 +70,67 @@ class SecuredAccessTest {
             .kafkaSaslSsl(true)
             .zookeeperTlsSasl(true)
             .zookeeperSaslUser(INTRUDER, INTRUDER_PASSWORD)
+            .zookeeperSaslUser(GAME_SERVERS, GAME_SERVERS_ZK_PASSWORD)
             .start();
   }
 
   @AfterAll
   static void stopSecuredServers() {
     env.close();
+  }
+
+  // ---------------------------------------------------------------- the README's secured setup
+
+  @Test
+  void theSecuredQuickstartHandsASessionOverWithOnlyTheDocumentedAcls() {
+    env.kafka().createUser(GAME_SERVERS, "game-servers-kafka-secret");
+    env.kafka()
+        .allow(
+            GAME_SERVERS,
+            ResourceType.TOPIC,
+            "game-sessions",
+            PatternType.LITERAL,
+            AclOperation.READ,
+            AclOperation.WRITE,
+            AclOperation.DESCRIBE,
+            AclOperation.DESCRIBE_CONFIGS,
+            AclOperation.CREATE);
+    String jaasSection =
+        env.zooKeeper()
+            .clientProperties(GAME_SERVERS, GAME_SERVERS_ZK_PASSWORD)
+            .get("zookeeper.sasl.clientconfig");
+    var cert = TestCertificate.get();
+    var pod0 =
+        new SecuredQuickstart(
+            env.bootstrapServers(),
+            GAME_SERVERS,
+            "game-servers-kafka-secret",
+            env.zookeeperConnect(),
+            jaasSection,
+            cert.trustStore(),
+            cert.password(),
+            "game-0");
+    try {
+      pod0.handoff().stash("game-42", "tick=1234").join();
+      pod0.handoff().leave().join();
+    } finally {
+      pod0.handoff().close();
+    }
+    var pod1 =
+        new SecuredQuickstart(
+            env.bootstrapServers(),
+            GAME_SERVERS,
+            "game-servers-kafka-secret",
+            env.zookeeperConnect(),
+            jaasSection,
+            cert.trustStore(),
+            cert.password(),
+            "game-1");
+    try {
+      assertThat(pod1.handoff().pickup("game-42").join()).contains("tick=1234");
+    } finally {
+      pod1.handoff().close();
+    }
   }
 
   // ---------------------------------------------------------------- Kafka ACLs
@@ -223,6 +282,30 @@ class SecuredAccessTest {
       assertThat(member.writable()).isTrue();
     } finally {
       member.close();
+    }
+  }
+
+  @Test
+  void aMemberOfAnotherIdentityCannotJoinUnderZnodesItDoesNotOwn() throws Exception {
+    var owner = membership("acl-owned", "member-1", env.zooKeeper().clientConfig(), false);
+    var stranger =
+        membership(
+            "acl-owned",
+            "member-2",
+            env.zooKeeper().clientConfig(INTRUDER, INTRUDER_PASSWORD),
+            false);
+    try {
+      owner.start().get(30, TimeUnit.SECONDS);
+      assertThat(stranger.start())
+          .failsWithin(START_TIMEOUT)
+          .withThrowableThat()
+          .havingRootCause()
+          .withMessageContaining("ZooKeeper at " + env.zookeeperConnect())
+          .withMessageContaining("refused to register member 'member-2'")
+          .withMessageContaining("NOAUTH");
+    } finally {
+      stranger.close();
+      owner.close();
     }
   }
 
