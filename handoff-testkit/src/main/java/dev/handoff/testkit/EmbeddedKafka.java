@@ -471,8 +471,10 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   private static void requireText(String s, String what) {
-    if (s == null || s.isBlank()) {
-      throw new IllegalArgumentException(what + " must not be null or blank");
+    // Names and passwords go into a JAAS line between double quotes.
+    if (s == null || s.isBlank() || s.contains("\"") || s.contains("\\")) {
+      throw new IllegalArgumentException(
+          what + " must not be blank nor contain quotes or backslashes");
     }
   }
 
