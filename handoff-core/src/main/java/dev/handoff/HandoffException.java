@@ -67,6 +67,19 @@ public class HandoffException extends RuntimeException {
     }
   }
 
+  /**
+   * The node holds as many unsent and unconfirmed state bytes as its budget allows ({@code
+   * maxPendingBytes}); nothing was queued. A stash of a session that already has a stash waiting is
+   * never refused: it replaces the waiting state. Retry later, or stash less often.
+   */
+  public static final class Overloaded extends HandoffException {
+    private static final long serialVersionUID = 1L;
+
+    public Overloaded(String message) {
+      super(message);
+    }
+  }
+
   /** An operation did not complete within its timeout. Its outcome is unknown. */
   public static final class Timeout extends HandoffException {
     private static final long serialVersionUID = 1L;

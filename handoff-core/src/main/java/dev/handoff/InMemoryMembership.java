@@ -25,7 +25,11 @@ import org.slf4j.LoggerFactory;
 /**
  * A {@link Membership} kept in memory, for unit tests of code built on Handoff. Members of one
  * {@link Cluster} see each other; each instance delivers its events in order on its own event
- * thread. {@link Cluster#expire} plays a member whose session expired (a crash or a long pause).
+ * thread. {@link Cluster#expire} plays a member whose session expired (a crash or a long pause);
+ * {@link Cluster#expireUnnoticed} and {@link Cluster#notice} play a paused member that has not
+ * noticed its expiry yet (a zombie); starting a second member with the id of a live one plays twins
+ * (the older is {@linkplain ConnectionState#SUPERSEDED superseded}). There are no sessions and so
+ * no lease: {@link #writable()} changes only through these events.
  *
  * <p>Thread-safe. Epochs come from one counter per cluster, so they only grow, like ZooKeeper's
  * {@code czxid}.
@@ -42,7 +46,12 @@ public final class InMemoryMembership implements Membership {
     private final TreeMap<String, InMemoryMembership> registered = new TreeMap<>();
     private long lastEpoch;
 
-    /** A new, not yet started incarnation of member {@code id}. */
+    /**
+     * A new, not yet started incarnation of member {@code id}. If another incarnation of {@code id}
+     * is still registered when this one starts, that older one is superseded (as twins are on
+     * ZooKeeper): it gets {@code ConnectionChanged(SUPERSEDED)}, is no longer writable, and peers
+     * see it go down with {@code EXPIRED}.
+     */
     public InMemoryMembership member(String id) {
       return member(id, "localhost", "test");
     }
@@ -69,7 +78,11 @@ public final class InMemoryMembership implements Membership {
      * being writable.
      */
     public synchronized void expire(InMemoryMembership member) {
-      if (registered.remove(member.current.writerId()) == null) {
+      if (member.expiredUnnoticed) {
+        notice(member);
+        return;
+      }
+      if (member.current == null || registered.remove(member.current.writerId()) == null) {
         return;
       }
       member.lost = true;
@@ -77,14 +90,63 @@ public final class InMemoryMembership implements Membership {
       broadcast(new MemberDown(member.current, DownReason.EXPIRED), member);
     }
 
+    /**
+     * Plays a paused process whose session expired on the server while it has not noticed yet (a
+     * zombie): peers see {@code MemberDown(EXPIRED)} at once, but {@code member} gets no event and
+     * stays {@link #writable()} until {@link #notice} is called. Its {@code announce} fails (the
+     * server refuses it). This is the window that the lease behind {@code writable()} closes in
+     * real deployments ({@code ZkMembership} stops being writable before the session can have
+     * expired); code above the membership must still fence a zombie's writes through the log. Does
+     * nothing if {@code member} is not registered.
+     */
+    public synchronized void expireUnnoticed(InMemoryMembership member) {
+      if (member.current == null || registered.remove(member.current.writerId()) == null) {
+        return;
+      }
+      member.expiredUnnoticed = true;
+      broadcast(new MemberDown(member.current, DownReason.EXPIRED), member);
+    }
+
+    /**
+     * The zombie of {@link #expireUnnoticed} notices that its session is gone: it gets {@code
+     * ConnectionChanged(LOST)} and is no longer writable. Does nothing for any other member.
+     */
+    public synchronized void notice(InMemoryMembership member) {
+      if (!member.expiredUnnoticed) {
+        return;
+      }
+      member.expiredUnnoticed = false;
+      member.lost = true;
+      member.post(new ConnectionChanged(ConnectionState.LOST, member.current));
+    }
+
     private synchronized Member register(InMemoryMembership m) {
       Member self = new Member(m.id, ++lastEpoch, m.host, m.version, MemberState.STARTING);
+      for (var older : List.copyOf(registered.values())) {
+        if (older.id.equals(m.id)) {
+          supersede(older, self);
+        }
+      }
       m.current = self;
       registered.put(self.writerId(), m);
       var snapshot = members();
       m.post(() -> snapshot.forEach(x -> m.view.put(x.writerId(), x)));
       broadcast(new MemberUp(self), m);
       return self;
+    }
+
+    /** Twins: the newest incarnation of a member id wins, the older one stops for good. */
+    private void supersede(InMemoryMembership older, Member newer) {
+      registered.remove(older.current.writerId());
+      older.superseded = true;
+      log.warn(
+          "member id '{}' has two live incarnations: {} (newer, wins) and {} (older, superseded:"
+              + " it stops writing for good)",
+          newer.id(),
+          newer.writerId(),
+          older.current.writerId());
+      older.post(new ConnectionChanged(ConnectionState.SUPERSEDED, older.current));
+      broadcast(new MemberDown(older.current, DownReason.EXPIRED), older);
     }
 
     private synchronized void change(InMemoryMembership m, MemberState state) {
@@ -128,6 +190,8 @@ public final class InMemoryMembership implements Membership {
   private volatile Member current;
   private CompletableFuture<Member> started; // guarded by the cluster's monitor
   private volatile boolean lost;
+  private volatile boolean expiredUnnoticed;
+  private volatile boolean superseded;
   private volatile boolean left;
   private volatile boolean closed;
 
@@ -187,9 +251,13 @@ public final class InMemoryMembership implements Membership {
     return members;
   }
 
+  /**
+   * True once started, until {@code LOST}, {@code SUPERSEDED}, {@link #leave()} or {@link
+   * #close()}; also while expired unnoticed (see {@link Cluster#expireUnnoticed}).
+   */
   @Override
   public boolean writable() {
-    return current != null && !lost && !left && !closed;
+    return current != null && !lost && !superseded && !left && !closed;
   }
 
   @Override
@@ -206,7 +274,10 @@ public final class InMemoryMembership implements Membership {
   @Override
   public CompletableFuture<Void> leave() {
     synchronized (cluster) {
-      if (left || current == null || lost) {
+      if (expiredUnnoticed) {
+        cluster.notice(this); // the leave's first write finds the session gone
+      }
+      if (left || current == null || lost || superseded) {
         return CompletableFuture.completedFuture(null);
       }
       cluster.change(this, MemberState.LEAVING);

@@ -41,6 +41,11 @@ final class Listeners<T> {
     }
   }
 
+  /** The executor listeners run on. */
+  Executor executor() {
+    return callbacks;
+  }
+
   AutoCloseable addMemberListener(Consumer<MemberEvent> listener) {
     Objects.requireNonNull(listener, "listener");
     memberListeners.add(listener);

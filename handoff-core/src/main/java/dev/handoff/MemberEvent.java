@@ -22,7 +22,8 @@ public sealed interface MemberEvent
   /**
    * This node's own connection to the membership service changed. While {@link
    * ConnectionState#LOST} the node must not write; it is writable again after {@link
-   * ConnectionState#REREGISTERED}, under the new epoch in {@code self}.
+   * ConnectionState#REREGISTERED}, under the new epoch in {@code self}. After {@link
+   * ConnectionState#SUPERSEDED} it must never write again.
    */
   record ConnectionChanged(ConnectionState state, Member self) implements MemberEvent {}
 
@@ -45,6 +46,14 @@ public sealed interface MemberEvent
     RECONNECTED,
     LOST,
     /** Registered again after a LOST, as a new incarnation with a higher epoch. */
-    REREGISTERED
+    REREGISTERED,
+    /**
+     * A newer incarnation of this member id registered: another live process with the same id,
+     * started after this one (this process is a replaced pod that still runs, or the member id is
+     * not unique). This incarnation must stop writing for good: it is no longer {@linkplain
+     * dev.handoff.spi.Membership#writable() writable}, removes its registration (peers see it go
+     * down) and never registers again. Final: no later event makes it writable.
+     */
+    SUPERSEDED
   }
 }

@@ -78,6 +78,17 @@ final class NodeLifecycle {
                       membership.subscribe(
                           event -> {
                             protocol.onMemberEvent(event);
+                            if (event instanceof MemberEvent.ConnectionChanged cc
+                                && cc.state() == MemberEvent.ConnectionState.SUPERSEDED) {
+                              fail(
+                                  new HandoffException.Fenced(
+                                      "a newer incarnation of member '"
+                                          + cc.self().id()
+                                          + "' registered: "
+                                          + cc.self().writerId()
+                                          + " is superseded and out of service for good; the"
+                                          + " newer one takes its sessions"));
+                            }
                             listeners.memberEvent(event);
                           });
                   log.info("{} joined the cluster", me.writerId());

@@ -29,8 +29,10 @@ final class OwnerLoop {
   private final ConcurrentLinkedQueue<Object> inbox = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean draining = new AtomicBoolean();
   private volatile Thread ownerThread;
-  // Owner-thread state: the tail of each session's chain of operations.
-  private final Map<String, CompletableFuture<?>> sessionTails = new HashMap<>();
+  // Owner-thread state: each busy session's queue of operations.
+  private final Map<String, SessionQueue> sessions = new HashMap<>();
+  private volatile long writeBytes;
+  private volatile long coalescedWrites;
 
   /** {@code handler} gets every delivered item, on the owner thread, in delivery order. */
   OwnerLoop(String name, Consumer<Object> handler) {
@@ -102,26 +104,162 @@ final class OwnerLoop {
 
   /** Runs {@code op} on the owner thread after every earlier operation on {@code session}. */
   <R> CompletableFuture<R> onSession(String session, Supplier<CompletableFuture<R>> op) {
-    return supply(
-            () -> {
-              CompletableFuture<?> tail = sessionTails.get(session);
-              CompletableFuture<R> result;
-              if (tail == null) {
-                result = runNow(op); // nothing pending on this session: no extra hop
-              } else {
-                result = tail.handle((r, e) -> null).thenComposeAsync(v -> op.get(), thread);
-              }
-              CompletableFuture<?> newTail = result.handle((r, e) -> null);
-              sessionTails.put(session, newTail);
-              newTail.thenRun(() -> run(() -> sessionTails.remove(session, newTail)));
-              return result;
-            })
-        .thenCompose(f -> f);
+    var result = new CompletableFuture<R>();
+    execute(() -> enqueue(session, new Task<>(op, result)));
+    if (thread.isShutdown()) {
+      result.completeExceptionally(new HandoffException.Left("StateHandoff closed"));
+    }
+    return result;
+  }
+
+  /**
+   * Queues a write of {@code value} for {@code session} behind its earlier operations, coalescing
+   * with a write of the session that is queued and not started yet: the newer value replaces the
+   * older one, and both callers complete when the newer value completes (only the latest state of a
+   * session is worth sending). A write that would not coalesce is refused (false) if the values of
+   * queued and running writes would then exceed {@code maxBytes}. Owner thread.
+   *
+   * @param write sends a value and completes once it counts (or fails)
+   */
+  boolean enqueueWrite(
+      String session,
+      byte[] value,
+      CompletableFuture<Void> caller,
+      java.util.function.Function<byte[], CompletableFuture<Void>> write,
+      long maxBytes) {
+    SessionQueue q = sessions.get(session);
+    if (q != null && q.waiting.peekLast() instanceof Write w) {
+      writeBytes += (long) value.length - w.value.length;
+      w.value = value;
+      w.callers.add(caller);
+      coalescedWrites++;
+      return true;
+    }
+    if (writeBytes + value.length > maxBytes && writeBytes > 0) {
+      return false;
+    }
+    if (q == null) {
+      q = new SessionQueue();
+      sessions.put(session, q);
+    }
+    var w = new Write(value, write);
+    w.callers.add(caller);
+    writeBytes += value.length;
+    q.waiting.add(w);
+    if (!q.running) {
+      runNext(session, q);
+    }
+    return true;
+  }
+
+  /** Bytes of the values of queued and running writes. */
+  long writeBytes() {
+    return writeBytes;
+  }
+
+  /** Writes whose value was replaced by a newer one of the same session before it was sent. */
+  long coalescedWrites() {
+    return coalescedWrites;
   }
 
   /** True while an operation on {@code session} is queued or running. Owner thread only. */
   boolean busy(String session) {
-    return sessionTails.containsKey(session);
+    return sessions.containsKey(session);
+  }
+
+  /** Sessions with queued or running operations. Owner thread only. */
+  int busySessions() {
+    return sessions.size();
+  }
+
+  private <R> void enqueue(String session, Task<R> task) {
+    SessionQueue q = sessions.computeIfAbsent(session, k -> new SessionQueue());
+    q.waiting.add(task);
+    if (!q.running) {
+      runNext(session, q);
+    }
+  }
+
+  private void runNext(String session, SessionQueue q) {
+    Op op = q.waiting.poll();
+    if (op == null) {
+      q.running = false;
+      sessions.remove(session);
+      return;
+    }
+    q.running = true;
+    op.run()
+        .whenComplete(
+            (r, e) ->
+                run(
+                    () -> {
+                      if (op instanceof Write w) {
+                        writeBytes -= w.value.length;
+                      }
+                      runNext(session, q);
+                    }));
+  }
+
+  /** The operations of one session: run one at a time, in order. */
+  private static final class SessionQueue {
+    final java.util.ArrayDeque<Op> waiting = new java.util.ArrayDeque<>();
+    boolean running;
+  }
+
+  private interface Op {
+    /** Starts the operation; the future completes when the next one may start. */
+    CompletableFuture<?> run();
+  }
+
+  private record Task<R>(Supplier<CompletableFuture<R>> body, CompletableFuture<R> result)
+      implements Op {
+    @Override
+    public CompletableFuture<?> run() {
+      CompletableFuture<R> f = runNow(body);
+      f.whenComplete(
+          (r, e) -> {
+            if (e != null) {
+              result.completeExceptionally(
+                  e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                      ? e.getCause()
+                      : e);
+            } else {
+              result.complete(r);
+            }
+          });
+      return f.handle((r, e) -> null);
+    }
+  }
+
+  /** A write not started yet; later writes of the session coalesce into it. */
+  private static final class Write implements Op {
+    byte[] value;
+    final java.util.function.Function<byte[], CompletableFuture<Void>> write;
+    final java.util.List<CompletableFuture<Void>> callers = new java.util.ArrayList<>(1);
+
+    Write(byte[] value, java.util.function.Function<byte[], CompletableFuture<Void>> write) {
+      this.value = value;
+      this.write = write;
+    }
+
+    @Override
+    public CompletableFuture<?> run() {
+      CompletableFuture<Void> f = runNow(() -> write.apply(value));
+      f.whenComplete(
+          (r, e) -> {
+            for (var c : callers) {
+              if (e != null) {
+                c.completeExceptionally(
+                    e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        ? e.getCause()
+                        : e);
+              } else {
+                c.complete(null);
+              }
+            }
+          });
+      return f.handle((r, e) -> null);
+    }
   }
 
   private static <R> CompletableFuture<R> runNow(Supplier<CompletableFuture<R>> op) {

@@ -63,6 +63,7 @@ final class OwnershipProtocol {
   private final OwnerLoop loop;
   private volatile Member self;
   private final Duration endedRetention;
+  private final long maxPendingBytes;
   private final Function<CompletableFuture<LogPosition>, CompletableFuture<LogPosition>> track;
   private final AtomicLong appliedRecords = new AtomicLong();
   private volatile long metadataBytes;
@@ -73,6 +74,28 @@ final class OwnershipProtocol {
   private final Map<String, Unconfirmed> unconfirmed = new HashMap<>();
   private volatile HandoffException stoppedWith;
   private long skewReported;
+  // Handover: whether this node takes sessions handed to it now, and who hears of them.
+  private volatile Supplier<Boolean> acceptingHandovers = () -> false;
+  private volatile HandoverSink onArrival = (key, value, from) -> {};
+  // Owner-thread state: this node's handovers waiting for the receiver's claim, by session.
+  private final Map<String, Transfer> transfers = new HashMap<>();
+
+  /** Hears of sessions handed to this node, once it owns them. */
+  interface HandoverSink {
+    void arrived(String session, byte[] value, String from);
+  }
+
+  /** A handover of this node waiting for the receiver to claim (or refuse). */
+  private static final class Transfer {
+    final String target;
+    final long epoch;
+    final CompletableFuture<String> taken = new CompletableFuture<>(); // the new owner
+
+    Transfer(String target, long epoch) {
+      this.target = target;
+      this.epoch = epoch;
+    }
+  }
 
   /** A write of this node waiting for the log to deliver it back. */
   private record Unconfirmed(SlotRecord record, CompletableFuture<Boolean> counted) {}
@@ -86,7 +109,9 @@ final class OwnershipProtocol {
       String name,
       Duration endedRetention,
       Duration maxClockSkew,
+      long maxPendingBytes,
       Function<CompletableFuture<LogPosition>, CompletableFuture<LogPosition>> track) {
+    this.maxPendingBytes = maxPendingBytes;
     this.deltaLog = deltaLog;
     this.membership = membership;
     this.endedRetention = endedRetention;
@@ -127,6 +152,10 @@ final class OwnershipProtocol {
         }
       } else if (cc.state() == MemberEvent.ConnectionState.LOST) {
         log.warn("membership LOST: writes are refused until re-registered");
+      } else if (cc.state() == MemberEvent.ConnectionState.SUPERSEDED) {
+        log.error(
+            "{} is superseded by a newer incarnation of its member id: it writes nothing more",
+            cc.self().writerId());
       }
     } else {
       log.debug("member event: {}", event);
@@ -135,6 +164,10 @@ final class OwnershipProtocol {
 
   OwnerLoop loop() {
     return loop;
+  }
+
+  long maxPendingBytes() {
+    return maxPendingBytes;
   }
 
   SessionIndex index() {
@@ -188,6 +221,9 @@ final class OwnershipProtocol {
         unconfirmed.remove(key);
         mine.counted().complete(replica.winsAt(key, record.writer(), entry.offset()));
       }
+    }
+    if (me != null && index.built()) {
+      onHandoverRecord(entry, me);
     }
     offsets.advance(entry.partition(), entry.offset());
     if (notify
@@ -300,8 +336,10 @@ final class OwnershipProtocol {
 
   /**
    * Queues a stash of {@code bytes} (any thread): fails at once with {@link
-   * HandoffException.TooLarge} if the log would refuse it; completes once the log delivered the
-   * record back and it counts.
+   * HandoffException.TooLarge} if the log would refuse it, with {@link HandoffException.Overloaded}
+   * if the node's budget of pending state bytes is spent; a stash queued behind another of the same
+   * session replaces that one's state (both complete together). Completes once the log delivered
+   * the record back and it counts.
    */
   CompletableFuture<Void> submitStash(String key, byte[] bytes) {
     int limit = deltaLog.maxStateBytes();
@@ -316,13 +354,39 @@ final class OwnershipProtocol {
                   + limit
                   + " bytes; nothing was sent"));
     }
-    return loop.onSession(key, () -> stash(key, bytes));
+    var caller = new CompletableFuture<Void>();
+    loop.execute(
+        () -> {
+          if (!loop.enqueueWrite(key, bytes, caller, v -> stash(key, v), maxPendingBytes)) {
+            caller.completeExceptionally(
+                new HandoffException.Overloaded(
+                    "stash of session '"
+                        + key
+                        + "' refused: this node already holds "
+                        + loop.writeBytes()
+                        + " bytes of states waiting to be sent or confirmed (maxPendingBytes="
+                        + maxPendingBytes
+                        + "); nothing was queued"));
+          }
+        });
+    return caller;
   }
 
   private CompletableFuture<Void> stash(String key, byte[] bytes) {
     requireWritable("stash", key);
     Member me = self;
     SessionView current = index.get(key);
+    if (current != null && current.ended() && !current.owner().equals(me.writerId())) {
+      // Another writer ended it: a stash from a node that still thinks it owns the session must
+      // not bring it back. The key is free again once the ended record is tombstoned.
+      throw new HandoffException.Fenced(
+          "session '"
+              + key
+              + "' was ended by "
+              + current.owner()
+              + "; this node no longer owns it (the key can be used again once the end's"
+              + " retention has passed)");
+    }
     if (current != null
         && !current.ended()
         && !current.owner().equals(me.writerId())
@@ -557,6 +621,110 @@ final class OwnershipProtocol {
               }
               return null;
             });
+  }
+
+  // ---------------------------------------------------------------- handover
+
+  /** Sessions handed to this node are taken while {@code accepting} says so, and reported. */
+  void receiveHandovers(Supplier<Boolean> accepting, HandoverSink sink) {
+    this.acceptingHandovers = accepting;
+    this.onArrival = sink;
+  }
+
+  /** What a record of {@code entry}'s session means for handovers, on either side. */
+  private void onHandoverRecord(LogEntry entry, Member me) {
+    SlotRecord record = entry.record();
+    String key = record.session();
+    Transfer transfer = transfers.get(key);
+    if (transfer != null) {
+      SessionView now = index.get(key);
+      if (record.isTombstone() && record.writer().equals(transfer.target)) {
+        transfer.taken.complete(null); // the receiver refused
+      } else if (now != null && now.epoch() > transfer.epoch) {
+        transfer.taken.complete(now.owner());
+      }
+    }
+    SlotState state = record.state();
+    if (state != null
+        && me.writerId().equals(state.handoverTo())
+        && replica.winsAt(key, record.writer(), entry.offset())) {
+      loop.onSession(key, () -> accept(key, record.writer()));
+    }
+  }
+
+  /** A session was handed to this node: claim it, or refuse (a tombstone of our own slot). */
+  private CompletableFuture<Void> accept(String key, String from) {
+    Member me = self;
+    SessionView v = index.get(key);
+    if (v == null || !me.writerId().equals(v.handoverTo()) || !v.owner().equals(from)) {
+      return CompletableFuture.completedFuture(null); // taken back, or superseded meanwhile
+    }
+    if (!acceptingHandovers.get() || !membership.writable() || stoppedWith != null) {
+      log.info("refusing the handover of session '{}' from {}", key, from);
+      return track
+          .apply(deltaLog.append(SlotRecord.tombstone(key, me.writerId())))
+          .handle((p, e) -> null);
+    }
+    return claim(key)
+        .handle(
+            (view, e) -> {
+              if (e == null) {
+                onArrival.arrived(key, view.value(), from);
+              } else {
+                log.debug("the handover of session '{}' from {} was not won", key, from, e);
+              }
+              return null;
+            });
+  }
+
+  /**
+   * Hands {@code key} to {@code target} with {@code bytes} as its last state here: a write that
+   * says so, then the receiver's claim. Completes with the new owner's writer id once the receiver
+   * took it; with this node's own writer id if it refused or did not take it within {@code timeout}
+   * and this node took the session back (the claims of the two decide by log order).
+   */
+  CompletableFuture<String> handover(String key, byte[] bytes, String target, Duration timeout) {
+    return loop.onSession(key, () -> startHandover(key, bytes, target, timeout));
+  }
+
+  private CompletableFuture<String> startHandover(
+      String key, byte[] bytes, String target, Duration timeout) {
+    requireWritable("hand over", key);
+    Member me = self;
+    SlotRecord release;
+    try {
+      release = replica.release(key, me.writerId(), bytes, target);
+    } catch (FencingException e) {
+      throw fenced(e);
+    }
+    var transfer = new Transfer(target, release.state().epoch());
+    transfers.put(key, transfer);
+    CompletableFuture<String> result =
+        write(release, key)
+            .thenCompose(
+                v ->
+                    transfer
+                        .taken
+                        .completeOnTimeout(null, timeout.toMillis(), TimeUnit.MILLISECONDS)
+                        .thenApplyAsync(owner -> owner, loop.executor()))
+            .thenCompose(
+                owner -> {
+                  if (owner != null) {
+                    return CompletableFuture.completedFuture(owner);
+                  }
+                  SessionView now = index.get(key);
+                  if (now != null && now.epoch() > transfer.epoch) {
+                    return CompletableFuture.completedFuture(now.owner()); // taken meanwhile
+                  }
+                  // refused or not taken in time: take it back; the first claim in the log wins
+                  return claim(key)
+                      .handle(
+                          (view, e) -> {
+                            SessionView after = index.get(key);
+                            return after == null ? me.writerId() : after.owner();
+                          });
+                });
+    return result.whenComplete((o, e) -> loop.run(() -> transfers.remove(key, transfer)));
   }
 
   // ---------------------------------------------------------------- who may write

@@ -76,6 +76,8 @@ public final class StateHandoff<T> implements AutoCloseable {
 
   private final NodeLifecycle lifecycle;
   private final Executor callerExecutor;
+  private final Handovers<T> handovers;
+  private volatile boolean acceptingHandovers = true;
   private CompletableFuture<StateHandoff<T>> started;
 
   StateHandoff(StateHandoffBuilder<T> b) {
@@ -95,6 +97,9 @@ public final class StateHandoff<T> implements AutoCloseable {
             name,
             or(b.endedRetention, StateHandoffBuilder.DEFAULT_ENDED_RETENTION),
             or(b.maxClockSkew, StateHandoffBuilder.DEFAULT_MAX_CLOCK_SKEW),
+            b.maxPendingBytes > 0
+                ? b.maxPendingBytes
+                : StateHandoffBuilder.defaultMaxPendingBytes(),
             pending::track);
     this.index = protocol.index();
     this.lifecycle =
@@ -106,6 +111,14 @@ public final class StateHandoff<T> implements AutoCloseable {
             listeners,
             or(b.sweepInterval, StateHandoffBuilder.DEFAULT_SWEEP_INTERVAL),
             name);
+    this.handovers = new Handovers<>(protocol, membership, codec, listeners.executor());
+    protocol.receiveHandovers(
+        () ->
+            lifecycle.phase() == NodeState.RUNNING
+                && acceptingHandovers
+                && !handovers.draining()
+                && protocol.loop().writeBytes() < protocol.maxPendingBytes() / 2,
+        handovers::arrived);
     protocol.reportRemoteChanges(
         () -> lifecycle.phase() == NodeState.RUNNING && listeners.hasChangeListeners(),
         listeners::remoteChange);
@@ -183,6 +196,69 @@ public final class StateHandoff<T> implements AutoCloseable {
     return hook;
   }
 
+  /**
+   * Installs a JVM shutdown hook (SIGTERM, normal exit) that moves this node's sessions away within
+   * {@code budget}, then {@link #leave() leaves} and {@link #close() closes}: if another member is
+   * RUNNING, it {@link #drain drains} to the newest application version (three quarters of the
+   * budget at most); what is still owned here after that — nobody took it, or no member is running
+   * — is stopped and stashed for a successor that {@link #adopt adopts} it. Returns the hook
+   * thread.
+   */
+  public Thread leaveOnShutdown(Duration budget, SessionMover<T> mover) {
+    Objects.requireNonNull(budget, "budget");
+    Objects.requireNonNull(mover, "mover");
+    Thread hook =
+        new Thread(
+            () -> {
+              long deadline = System.nanoTime() + budget.toNanos();
+              try {
+                var stopped = new java.util.concurrent.ConcurrentHashMap<String, T>();
+                SessionMover<T> keeping =
+                    new SessionMover<>() {
+                      @Override
+                      public T stop(String session) {
+                        return mover.stop(session);
+                      }
+
+                      @Override
+                      public void kept(String session, T state) {
+                        stopped.put(session, state); // stashed below, not resumed
+                      }
+                    };
+                if (!handovers.candidates().isEmpty() && isReady()) {
+                  Drain d =
+                      drain(
+                          HandoverTarget.newestVersionEvenly(),
+                          budget.multipliedBy(3).dividedBy(4),
+                          keeping);
+                  d.done().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                }
+                var stashes = new java.util.ArrayList<CompletableFuture<Void>>();
+                for (String key : isReady() ? ownedKeys() : Set.<String>of()) {
+                  T state = stopped.containsKey(key) ? stopped.get(key) : mover.stop(key);
+                  stashes.add(stash(key, state));
+                }
+                log.info(
+                    "{} stashed {} sessions it still owns before leaving",
+                    describeSelf(),
+                    stashes.size());
+                leave().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+              } catch (TimeoutException e) {
+                log.error(
+                    "{} could not move its sessions and leave within {}", describeSelf(), budget);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              } catch (ExecutionException | RuntimeException e) {
+                log.error("{} failed to leave cleanly", describeSelf(), e);
+              } finally {
+                close();
+              }
+            },
+            "handoff-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    return hook;
+  }
+
   /** Where this node is in its life: a snapshot. */
   public NodeState state() {
     return lifecycle.phase();
@@ -225,9 +301,10 @@ public final class StateHandoff<T> implements AutoCloseable {
    * completes once the log has durably acknowledged the record and this node has read it back and
    * found that it counts (invariants I3, I5): from then on the state survives this process being
    * killed and is what any node's {@link #pickup} returns, or something newer. A session nobody
-   * owns yet (new, or ended) is claimed by the stash; a session that an earlier incarnation of this
-   * member owned is re-claimed once that incarnation is no longer registered. Stashes of one
-   * session are sent one at a time, in call order.
+   * owns yet (new, or ended by this node) is claimed by the stash; one that another node ended
+   * fails with {@link HandoffException.Fenced} until the end's retention has passed; a session that
+   * an earlier incarnation of this member owned is re-claimed once that incarnation is no longer
+   * registered. Stashes of one session are sent one at a time, in call order.
    *
    * <p>Fails with {@link HandoffException.Fenced} if another node owns the session, claimed it
    * before this write reached the log, or this node is not certain to be a member now, {@link
@@ -296,6 +373,89 @@ public final class StateHandoff<T> implements AutoCloseable {
         key,
         callerExecutor,
         () -> pending.timed("end", key, protocol.onSession(key, () -> protocol.end(key))));
+  }
+
+  // ------------------------------------------------------------------ moving sessions
+
+  /**
+   * Hands session {@code key}, which this node owns, to the RUNNING member {@code memberId} with
+   * {@code state} as its last state here. Stop the session before calling: from the call on, this
+   * node may not write it. The transfer goes through the log, so it survives either side dying: a
+   * write that hands the session over, then the receiver's claim (its {@link #onHandover} listeners
+   * get the session once it owns it). Completes with the new owner once the receiver took it; with
+   * this node's own writer id if the receiver refused or did not take it within {@code timeout} and
+   * this node took it back (resume it then). Fails with {@link HandoffException.Fenced} if this
+   * node does not own the session.
+   */
+  public CompletableFuture<WriterId> handover(
+      String key, T state, String memberId, Duration timeout) {
+    requireKey(key);
+    Objects.requireNonNull(state, "state");
+    Objects.requireNonNull(memberId, "memberId");
+    Objects.requireNonNull(timeout, "timeout");
+    return lifecycle.admit(
+        "hand over", key, callerExecutor, () -> handovers.handover(key, state, memberId, timeout));
+  }
+
+  /**
+   * Moves every session this node owns to other members and returns a handle on the progress; its
+   * {@link Drain#done()} completes when every session is moved, kept or failed, or {@code budget}
+   * is spent. Each session is stopped ({@link SessionMover#stop}) only when its own transfer
+   * starts, and handed to the member {@code target} chooses among the RUNNING others; up to 1,024
+   * transfers are in flight at once. A receiver that refuses (it is leaving, draining itself or
+   * overloaded) or does not answer within 5 s makes the drain try one other receiver, then keep the
+   * session ({@link SessionMover#kept}). While draining, this node refuses handovers to itself.
+   */
+  public Drain drain(HandoverTarget target, Duration budget, SessionMover<T> mover) {
+    Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(budget, "budget");
+    Objects.requireNonNull(mover, "mover");
+    if (lifecycle.phase() != NodeState.RUNNING) {
+      var d = new Drain(0);
+      d.done.complete(new Drain.Result(0, 0, 0, 0, Duration.ZERO));
+      return d;
+    }
+    return handovers.drain(ownedKeys(), target, budget, mover, describeSelf());
+  }
+
+  /**
+   * Adopts the sessions of member {@code memberId}'s earlier incarnations — a pod restarted under
+   * its own name, or a crash with no successor running: waits until no earlier incarnation is
+   * registered any more (until then it may still write), reads the log to its end once, then claims
+   * their sessions, up to 1,024 at once, retrying what fails transiently, and hands each adopted
+   * session to {@code onAdopted} (on the callback executor) as soon as this node owns it. Completes
+   * when all are settled; fails with {@link HandoffException.Timeout} if an earlier incarnation is
+   * still registered after {@code budget}.
+   */
+  public CompletableFuture<Adoption> adopt(
+      String memberId, Duration budget, java.util.function.Consumer<Arrival<T>> onAdopted) {
+    Objects.requireNonNull(memberId, "memberId");
+    Objects.requireNonNull(budget, "budget");
+    Objects.requireNonNull(onAdopted, "onAdopted");
+    return lifecycle.admit(
+        "adopt the sessions of",
+        memberId,
+        callerExecutor,
+        () -> handovers.adopt(memberId, budget, onAdopted, index));
+  }
+
+  /**
+   * Whether this node takes sessions handed to it (default true). A node that is full says false:
+   * senders then try another member or keep their sessions. A node that is not RUNNING, or is
+   * draining itself, or holds more than half its {@code maxPendingBytes}, refuses anyway.
+   */
+  public void acceptHandovers(boolean accept) {
+    this.acceptingHandovers = accept;
+  }
+
+  /**
+   * Adds a listener for sessions handed to this node by another member's {@link #handover} or
+   * {@link #drain}, called once this node owns each one, with its state: resume the session there.
+   * Runs on the callback executor, in order. Returns a handle that removes it.
+   */
+  public AutoCloseable onHandover(java.util.function.Consumer<Arrival<T>> listener) {
+    Objects.requireNonNull(listener, "listener");
+    return handovers.addArrivalListener(listener);
   }
 
   // ------------------------------------------------------------------ reads

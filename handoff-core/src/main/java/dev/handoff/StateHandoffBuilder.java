@@ -27,6 +27,7 @@ public final class StateHandoffBuilder<T> {
   Executor callbackExecutor;
   String name;
   Duration maxClockSkew;
+  long maxPendingBytes;
 
   static final Duration DEFAULT_OPERATION_TIMEOUT = Duration.ofSeconds(30);
   static final Duration DEFAULT_ENDED_RETENTION = Duration.ofHours(1);
@@ -79,6 +80,28 @@ public final class StateHandoffBuilder<T> {
     once("sweepInterval", sweepInterval);
     this.sweepInterval = positive("sweepInterval", interval);
     return this;
+  }
+
+  /**
+   * The most state bytes this node holds in stashes that are queued, in flight or waiting for their
+   * read-back. A stash that would go past it fails at once with {@link HandoffException.Overloaded}
+   * (nothing is queued), unless it replaces a stash of the same session that is still waiting to be
+   * sent — only the latest state of a session is worth sending, so such a stash coalesces and is
+   * never refused. Default: a tenth of the maximum heap, at least 8 MiB.
+   */
+  public StateHandoffBuilder<T> maxPendingBytes(long bytes) {
+    if (maxPendingBytes != 0) {
+      throw new IllegalStateException("maxPendingBytes was already set to " + maxPendingBytes);
+    }
+    if (bytes <= 0) {
+      throw new IllegalArgumentException("maxPendingBytes must be positive, was " + bytes);
+    }
+    this.maxPendingBytes = bytes;
+    return this;
+  }
+
+  static long defaultMaxPendingBytes() {
+    return Math.max(8L << 20, Runtime.getRuntime().maxMemory() / 10);
   }
 
   /**

@@ -18,6 +18,7 @@ final class ZombieMembership implements Membership {
   private final java.util.List<MemberEvent> swallowed =
       new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile Consumer<MemberEvent> listener;
+  private volatile boolean membersFromRegistry;
 
   ZombieMembership(InMemoryMembership.Cluster cluster, String id) {
     this.cluster = cluster;
@@ -28,6 +29,19 @@ final class ZombieMembership implements Membership {
   void expireWhilePaused() {
     zombie = true;
     cluster.expire(inner);
+  }
+
+  /** The process is paused: it notices nothing that happens until {@link #wake()}. */
+  void pause() {
+    zombie = true;
+  }
+
+  /**
+   * Members are read from the registry as it is now (as a node that re-reads the group would), even
+   * while the member's own events are held back.
+   */
+  void readMembersFromTheRegistry() {
+    membersFromRegistry = true;
   }
 
   /** The process runs again and notices the loss. */
@@ -55,7 +69,7 @@ final class ZombieMembership implements Membership {
 
   @Override
   public List<Member> members() {
-    return inner.members();
+    return membersFromRegistry ? cluster.members() : inner.members();
   }
 
   @Override

@@ -17,9 +17,17 @@ import java.util.HexFormat;
  *     {@code ended}
  * @param ended true when the owner ended the session: the key reads as absent, and older epochs
  *     stay fenced until the slot is tombstoned
+ * @param handoverTo the writer id this owner hands the session to (its last write before the
+ *     receiver's claim), or {@code null}; set only on a live, non-claim record
  */
 public record SlotState(
-    long epoch, long claimOffset, long seq, long hlc, byte[] value, boolean ended) {
+    long epoch,
+    long claimOffset,
+    long seq,
+    long hlc,
+    byte[] value,
+    boolean ended,
+    String handoverTo) {
 
   /** {@link #claimOffset} value meaning "the claim is this very record". */
   public static final long SELF = -1L;
@@ -35,6 +43,20 @@ public record SlotState(
       throw new IllegalArgumentException(
           ended ? "an ended slot carries no value" : "a live slot needs a value");
     }
+    if (handoverTo != null && (ended || claimOffset == SELF || handoverTo.isEmpty())) {
+      throw new IllegalArgumentException(
+          "only a live, non-claim record can hand a session over, to a non-empty writer id");
+    }
+  }
+
+  /** This state without a handover receiver. */
+  public SlotState withoutHandover() {
+    return new SlotState(epoch, claimOffset, seq, hlc, value, ended, null);
+  }
+
+  /** A record that hands nothing over. */
+  public SlotState(long epoch, long claimOffset, long seq, long hlc, byte[] value, boolean ended) {
+    this(epoch, claimOffset, seq, hlc, value, ended, null);
   }
 
   @Override
@@ -45,6 +67,7 @@ public record SlotState(
         && seq == s.seq
         && hlc == s.hlc
         && ended == s.ended
+        && java.util.Objects.equals(handoverTo, s.handoverTo)
         && Arrays.equals(value, s.value);
   }
 
@@ -76,6 +99,7 @@ public record SlotState(
         + hlc
         + " "
         + v
+        + (handoverTo == null ? "" : " handover->" + handoverTo)
         + "]";
   }
 }

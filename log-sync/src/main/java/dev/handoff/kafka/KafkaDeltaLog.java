@@ -41,17 +41,24 @@ import org.slf4j.LoggerFactory;
  * Kafka tombstone) when the slot is removed. Every record of a session goes to the partition {@code
  * murmur2(utf8(session)) % partitions}, so a session's records are totally ordered by offset.
  * Reserved records carry Avro writer schemas; they are written to every partition before any record
- * that needs them, so every reader learns a schema before the data written with it. The sink never
- * sees them.
+ * that needs them. Compaction can leave a schema's only remaining copy after older data written
+ * with it; a reader that meets such data reads ahead in that partition for the schema, then goes
+ * back to the data, so the sink still sees each partition once and in log order. A reserved layout
+ * record holds the partition count the topic is used with. The sink never sees reserved records.
  *
  * <p><b>Lifecycle.</b> {@link #start(Consumer)} is idempotent: every call with the same sink
  * returns the same future, a call with another sink throws. {@link #close()} is idempotent and
  * never throws; it fails pending futures, and a {@code start} after it returns a failed future.
  *
- * <p><b>Errors.</b> An undecodable record is skipped, counted ({@link #skippedRecords()}) and
- * logged once with topic, partition and offset. Transient poll errors are retried with back-off and
- * logged; any other reader error stops the reader loudly: it is logged, reported to the {@link
- * Listener}, fails pending futures and every later call ({@link #failureCause()}).
+ * <p><b>Errors.</b> A bad record or batch is never fatal: an undecodable record, a record of an
+ * unknown writer schema, a bad writer-schema record, a record outside its session's partition or of
+ * a writer id no node writes, a corrupt batch: each is skipped, counted by {@link SkipReason}
+ * ({@link #skippedRecords(SkipReason)}, total in {@link #skippedRecords()}) and logged with topic,
+ * partition and offset. Transient errors are retried with back-off and logged. An error no skipping
+ * can cure (the partition count differs from the recorded one or changed while running, access was
+ * revoked, out of memory) stops the reader loudly: it is logged, reported to the {@link Listener},
+ * completes {@link #stopped()} exceptionally, and fails pending futures and every later call
+ * ({@link #failureCause()}).
  *
  * <p><b>Threads.</b> All methods are thread-safe. The sink and the listener run on the reader
  * thread. Returned futures are completed on an internal callback thread, never on a Kafka client
@@ -60,6 +67,31 @@ import org.slf4j.LoggerFactory;
 public final class KafkaDeltaLog implements DeltaLog {
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaDeltaLog.class);
+
+  /**
+   * Why the reader skipped a record: it never reached the sink (or, for {@link #SINK_FAILED}, the
+   * sink threw on it). Each skip is counted ({@link #skippedRecords(SkipReason)}) and logged with
+   * topic, partition and offset; none stops the reader.
+   */
+  public enum SkipReason {
+    /** A key or value this version cannot decode: random bytes, an unknown key type, truncated. */
+    UNDECODABLE,
+    /**
+     * A value written with a writer schema that is nowhere in its partition up to the end offset (a
+     * schema that comes later in the partition is searched for first, and the record applies).
+     */
+    UNKNOWN_SCHEMA,
+    /** A writer-schema record whose value is no Avro schema, or not the one its key names. */
+    BAD_SCHEMA_RECORD,
+    /** A record of a session outside the session's partition (a mirrored or re-produced topic). */
+    WRONG_PARTITION,
+    /** A record whose writer id is not {@code memberId#epoch}: no node wrote it. */
+    FOREIGN_WRITER,
+    /** A record batch the consumer refuses (CRC mismatch): counted once per batch. */
+    CORRUPT_BATCH,
+    /** The sink threw on the record; this node skipped it. Not in {@link #skippedRecords()}. */
+    SINK_FAILED
+  }
 
   /** Hears about the reader: replay progress, and a failure that stopped it. */
   public interface Listener {
@@ -108,6 +140,7 @@ public final class KafkaDeltaLog implements DeltaLog {
     this.barrier = new EndOffsetBarrier(settings.topic(), settings.requestTimeout(), callbacks);
     this.schemas = new SchemaPublisher(settings.topic(), writerSchemas, callbacks);
     schemas.register(WireFormat.SLOT_STATE_V1);
+    schemas.register(WireFormat.SLOT_STATE_V2);
   }
 
   /**
@@ -153,11 +186,26 @@ public final class KafkaDeltaLog implements DeltaLog {
       reader = new LogReader(this, sink, barrier, counters);
       readerThread = new Thread(reader::run, "handoff-log-reader-" + settings.topic());
       readerThread.setDaemon(true);
-      readerThread.setUncaughtExceptionHandler(
-          (t, e) -> LOG.error("Reader thread of topic '{}' died", settings.topic(), e));
-      readerThread.start();
+      readerThread.setUncaughtExceptionHandler((t, e) -> readerFailed(e));
+      try {
+        readerThread.start();
+      } catch (Throwable e) { // no thread to be had (out of memory or of native threads)
+        readerFailed(e);
+      }
       return startResult;
     }
+  }
+
+  /**
+   * Completes when the reader has stopped for good: normally after {@link #close()}; exceptionally,
+   * with a {@link KafkaDeltaLogException} naming the topic and the cause, when an error no skipping
+   * can cure stopped it (the topic's partition count changed, access was revoked, the reader ran
+   * out of memory, the sink threw an {@link Error}), or when start failed. Completed on the
+   * callback thread. A copy: completing it does not complete the log's own.
+   */
+  @Override
+  public CompletableFuture<Void> stopped() {
+    return stopped.copy();
   }
 
   /**
@@ -165,14 +213,10 @@ public final class KafkaDeltaLog implements DeltaLog {
    * acknowledged it ({@code acks=all}, idempotent producer); completes exceptionally with a {@link
    * KafkaDeltaLogException} naming topic and session if it was not acknowledged, with an {@link
    * IllegalArgumentException} naming session, size and limit if the state is larger than {@link
-   * #maxStateBytes()} (nothing is sent), and with an {@link IllegalStateException} before start or
-   * after close.
+   * #maxStateBytes()}, or naming the writer if its id is not {@code memberId#epoch} (readers would
+   * skip the record; nothing is sent), and with an {@link IllegalStateException} before start or
+   * after close. After the reader stopped on an error it fails with that error.
    */
-  @Override
-  public CompletableFuture<Void> stopped() {
-    return stopped;
-  }
-
   @Override
   public CompletableFuture<LogPosition> append(SlotRecord record) {
     Objects.requireNonNull(record, "record");
@@ -243,10 +287,20 @@ public final class KafkaDeltaLog implements DeltaLog {
     return a == null ? LogAppender.maxStateBytes(settings, null) : a.maxStateBytes();
   }
 
-  /** Records skipped as undecodable since start (bad key, bad value, unknown wire schema). */
+  /**
+   * Records (and corrupt batches) the log skipped since start, for every {@link SkipReason} but
+   * {@link SkipReason#SINK_FAILED}.
+   */
   @Override
   public long skippedRecords() {
-    return counters.undecodable();
+    return counters.skippedByTheLog();
+  }
+
+  /**
+   * Records (for {@link SkipReason#CORRUPT_BATCH}: batches) skipped since start for {@code reason}.
+   */
+  public long skippedRecords(SkipReason reason) {
+    return counters.skipped(Objects.requireNonNull(reason, "reason"));
   }
 
   /** Records read since start, skipped and reserved ones included. */
@@ -264,9 +318,9 @@ public final class KafkaDeltaLog implements DeltaLog {
     return counters.sinkFailures();
   }
 
-  /** True once replay reached the end offsets read at start. */
+  /** True once replay reached the end offsets read at start, until the reader stops. */
   public boolean isReady() {
-    return ready;
+    return ready && failure == null;
   }
 
   /** The error that stopped the reader, if one did. */
@@ -324,7 +378,8 @@ public final class KafkaDeltaLog implements DeltaLog {
     barrier.close(closed, settings.requestTimeout());
     replayed.completeExceptionally(closed);
     schemas.close(closed);
-    stopped.complete(null);
+    // On the callback thread, after a reader failure queued before: that one then stays.
+    callbacks.complete(stopped, null);
     callbacks.shutdown();
     LOG.info("Closed delta log on topic '{}'", settings.topic());
   }
@@ -371,26 +426,73 @@ public final class KafkaDeltaLog implements DeltaLog {
     callbacks.complete(replayed, null);
   }
 
-  /** The reader stopped on an unrecoverable error: fail loudly and stop accepting calls. */
+  /**
+   * The reader stopped on an unrecoverable error: fail loudly and stop accepting calls. Only the
+   * first call counts. Each step is guarded on its own, so that an error while logging or in the
+   * listener (the reader may have run out of memory) cannot leave the futures pending.
+   */
   void readerFailed(Throwable cause) {
     synchronized (lock) {
-      if (state == State.CLOSED) {
+      if (state == State.CLOSED || failure != null) {
         return;
       }
+      failure = cause;
     }
-    failure = cause;
-    LOG.error(
-        "Delta log reader of topic '{}' stopped: {}", settings.topic(), cause.toString(), cause);
+    ready = false;
+    try {
+      LOG.error(
+          "Delta log reader of topic '{}' stopped: {}", settings.topic(), cause.toString(), cause);
+    } catch (Throwable t) {
+      // logging failed too: the futures below still say it
+    }
     try {
       settings.listener().onReaderFailed(cause);
-    } catch (RuntimeException le) {
-      LOG.warn("Listener of topic '{}' threw on onReaderFailed", settings.topic(), le);
+    } catch (Throwable t) {
+      try {
+        LOG.warn("Listener of topic '{}' threw on onReaderFailed", settings.topic(), t);
+      } catch (Throwable ignored) {
+        // as above
+      }
     }
-    var e = readerFailedException();
+    Throwable e;
+    try {
+      e = readerFailedException();
+    } catch (Throwable t) {
+      e = cause;
+    }
+    failSafely(stopped, e);
     // A misconfigured topic fails start with its own message; anything else names the reader.
-    replayed.completeExceptionally(cause instanceof KafkaDeltaLogException k ? k : e);
-    barrier.fail(e);
-    stopped.completeExceptionally(e);
+    failSafely(replayed, cause instanceof KafkaDeltaLogException k ? k : e);
+    try {
+      barrier.fail(e);
+    } catch (Throwable t) {
+      // barrier.fail completes its futures directly; nothing else can be done here
+    }
+  }
+
+  /**
+   * Called by the reader thread as its last act, whatever ended it: if neither close() nor a
+   * reported failure explains it, the log stops with an error now.
+   */
+  void readerExited() {
+    boolean unexplained;
+    synchronized (lock) {
+      unexplained = state != State.CLOSED && failure == null;
+    }
+    if (unexplained) {
+      readerFailed(
+          new KafkaDeltaLogException(
+              "The reader thread of topic '" + settings.topic() + "' ended without an error"));
+    }
+  }
+
+  /** Fails {@code f} on the callback thread, or here if that thread cannot take it. */
+  private void failSafely(CompletableFuture<?> f, Throwable error) {
+    try {
+      callbacks.fail(f, error);
+    } catch (Throwable t) {
+      f.completeExceptionally(error);
+    }
   }
 
   private KafkaDeltaLogException closedException() {

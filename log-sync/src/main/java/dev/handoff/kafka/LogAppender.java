@@ -75,6 +75,16 @@ final class LogAppender {
   }
 
   CompletableFuture<LogPosition> append(SlotRecord record) {
+    if (!LogKey.isWriterId(record.writer())) {
+      return CompletableFuture.failedFuture(
+          new IllegalArgumentException(
+              "Writer id '"
+                  + record.writer()
+                  + "' of session '"
+                  + record.session()
+                  + "' is not memberId#epoch (an epoch of at least 0, no leading zeros); every"
+                  + " reader would skip the record, so nothing was sent"));
+    }
     byte[] key = LogKey.slot(record.session(), record.writer());
     byte[] value = record.isTombstone() ? null : WireFormat.encode(record.state());
     int stateBytes =

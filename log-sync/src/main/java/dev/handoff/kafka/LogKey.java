@@ -14,6 +14,8 @@ import java.nio.charset.StandardCharsets;
  *       (session, writer) pairs never produce the same bytes.
  *   <li>{@code 0x02} writer-schema key (reserved): the 8-byte big-endian CRC-64-AVRO fingerprint of
  *       the schema carried in the value. Never handed to the core.
+ *   <li>{@code 0x03} layout key (reserved), nothing else: the value records the partition count the
+ *       topic is used with ({@link PartitionLayout}). Never handed to the core.
  * </ul>
  *
  * Any other first byte is a key from a newer or foreign writer and is skipped as undecodable.
@@ -22,12 +24,18 @@ sealed interface LogKey {
 
   byte SLOT = 0x01;
   byte SCHEMA = 0x02;
+  byte LAYOUT = 0x03;
 
   /** A data record's key: the writer's slot for one session. */
   record Slot(String session, String writer) implements LogKey {}
 
   /** A reserved key carrying a writer schema, keyed by its fingerprint. */
   record WriterSchema(long fingerprint) implements LogKey {}
+
+  /** The reserved key of the record that holds the topic's partition count. */
+  record Layout() implements LogKey {}
+
+  Layout THE_LAYOUT = new Layout();
 
   static byte[] slot(String session, String writer) {
     byte[] s = session.getBytes(StandardCharsets.UTF_8);
@@ -48,6 +56,39 @@ sealed interface LogKey {
 
   static byte[] writerSchema(long fingerprint) {
     return ByteBuffer.allocate(9).put(SCHEMA).putLong(fingerprint).array();
+  }
+
+  static byte[] layout() {
+    return new byte[] {LAYOUT};
+  }
+
+  /**
+   * True if {@code writer} is a writer id as nodes write it: {@code memberId#epoch} with a
+   * non-empty member id without {@code '#'} and the epoch as a decimal {@code long} of at least 0,
+   * without sign or leading zeros (the form of core's {@code WriterId.toString()}, so that one
+   * incarnation has one slot). Allocation-free: the reader checks every record.
+   */
+  static boolean isWriterId(String writer) {
+    int hash = writer.indexOf('#');
+    if (hash <= 0 || hash != writer.lastIndexOf('#')) {
+      return false;
+    }
+    int digits = writer.length() - hash - 1;
+    if (digits == 0 || digits > 19 || (digits > 1 && writer.charAt(hash + 1) == '0')) {
+      return false;
+    }
+    long epoch = 0;
+    for (int i = hash + 1; i < writer.length(); i++) {
+      char c = writer.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+      epoch = epoch * 10 + (c - '0');
+      if (epoch < 0) {
+        return false; // past Long.MAX_VALUE
+      }
+    }
+    return true;
   }
 
   /**
@@ -92,6 +133,12 @@ sealed interface LogKey {
           throw new UndecodableRecordException("writer-schema key must be 9 bytes");
         }
         return new WriterSchema(ByteBuffer.wrap(key, offset + 1, 8).getLong());
+      }
+      case LAYOUT -> {
+        if (length != 1) {
+          throw new UndecodableRecordException("layout key must be 1 byte");
+        }
+        return THE_LAYOUT;
       }
       default ->
           throw new UndecodableRecordException(

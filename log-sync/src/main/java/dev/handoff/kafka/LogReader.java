@@ -1,12 +1,15 @@
 package dev.handoff.kafka;
 
+import dev.handoff.kafka.KafkaDeltaLog.SkipReason;
 import dev.handoff.spi.LogEntry;
 import dev.handoff.spi.SlotRecord;
+import dev.handoff.spi.SlotState;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -19,6 +22,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.RecordDeserializationException;
@@ -32,12 +37,19 @@ import org.slf4j.LoggerFactory;
  * the topic and follows it, and publishes its positions to the {@link EndOffsetBarrier} after each
  * batch. What it does with each record goes to a {@link ReadRecorder}. Nothing else touches the
  * consumer, except {@link KafkaConsumer#wakeup()}, which is thread-safe.
+ *
+ * <p>A bad record or batch is skipped and counted ({@link SkipReason}); an error that no skipping
+ * can cure (the partition layout changed, access revoked, out of memory) ends the thread through
+ * {@link KafkaDeltaLog#readerFailed}, on every path out of {@link #run()}.
  */
 final class LogReader {
 
   private static final Logger LOG = LoggerFactory.getLogger(LogReader.class);
   private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
   private static final long MAX_BACKOFF_MS = 5000;
+  // Skipped records of one reason logged at WARN: the first few, then every thousandth.
+  private static final long WARN_FIRST = 10;
+  private static final long WARN_EVERY = 1000;
 
   /** Thrown inside the reader to unwind when the log is closing. */
   private static final class Stopping extends RuntimeException {
@@ -56,6 +68,7 @@ final class LogReader {
   private final EndOffsetBarrier barrier;
   private final ReadRecorder recorder;
   private final CountDownLatch stopSignal = new CountDownLatch(1);
+  private final long[] skipsLogged = new long[SkipReason.values().length];
 
   private volatile boolean stopping;
 
@@ -64,8 +77,16 @@ final class LogReader {
 
   private volatile Admin admin;
   private volatile KafkaConsumer<ByteBuffer, ByteBuffer> consumer;
+  private KafkaProducer<byte[], byte[]> producer;
 
   private List<TopicPartition> partitions;
+  private PartitionLayout layout;
+  private CorruptBatches corruptBatches;
+  private SchemaRewinds rewinds;
+
+  /** Per partition, the offset below which every record was counted as read (rewinds re-read). */
+  private long[] counted;
+
   private long[] beginning;
   private long[] startEnd;
   private long replayStartNanos;
@@ -108,13 +129,13 @@ final class LogReader {
                   settings.bootstrapServers(),
                   "handoff-log-admin-" + topic));
       admin = a;
-      TopicSetup.Layout layout;
-      KafkaProducer<byte[], byte[]> producer;
+      TopicSetup.Layout setUp;
+      KafkaProducer<byte[], byte[]> p;
       try {
         checkStopping();
-        layout = TopicSetup.ensure(a, settings);
+        setUp = TopicSetup.ensure(a, settings);
         checkStopping();
-        producer =
+        p =
             new KafkaProducer<>(
                 ClientConfigs.producer(
                     settings.clientProperties(),
@@ -129,7 +150,9 @@ final class LogReader {
       // From here the log owns (and closes) the admin client and the producer. The writer schemas
       // are published while the replay runs (other writers' schemas precede their data in the
       // topic; ours only have to precede our own writes): ready waits for both.
-      CompletableFuture<Void> published = log.topicReady(layout, producer, a);
+      producer = p;
+      CompletableFuture<Void> published = log.topicReady(setUp, p, a);
+      layout = new PartitionLayout(topic, setUp.partitions(), a, settings.requestTimeout());
       consumer =
           new KafkaConsumer<>(
               ClientConfigs.consumer(
@@ -138,12 +161,20 @@ final class LogReader {
                   "handoff-log-reader-" + topic));
       checkStopping();
       partitions = new ArrayList<>();
-      for (int p = 0; p < layout.partitions(); p++) {
-        partitions.add(new TopicPartition(topic, p));
+      for (int i = 0; i < setUp.partitions(); i++) {
+        partitions.add(new TopicPartition(topic, i));
       }
+      corruptBatches = new CorruptBatches(topic, settings.requestTimeout(), this::checkStopping);
+      rewinds = new SchemaRewinds(partitions.size());
+      counted = new long[partitions.size()];
       replayAndFollow(published);
     } catch (Stopping e) {
-      // closing
+      if (!stopping) {
+        // Only an interrupt from outside unwinds like this without close().
+        log.readerFailed(
+            new KafkaDeltaLogException(
+                "The reader thread of topic '" + topic + "' was interrupted"));
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       if (!stopping) {
@@ -163,6 +194,8 @@ final class LogReader {
           LOG.debug("Error closing the consumer of topic '{}'", topic, e);
         }
       }
+      // Whatever happened above (even an error while reporting an error), the log hears of it.
+      log.readerExited();
     }
   }
 
@@ -191,16 +224,25 @@ final class LogReader {
     while (true) {
       checkStopping();
       try {
+        layout.check();
         if (!ready && EndOffsetBarrier.reached(positions, startEnd)) {
-          awaitPublished(published);
+          awaitAcknowledged(published);
+          if (!layout.recorded()) {
+            awaitAcknowledged(recordLayout());
+          }
           ready = true;
           report(true);
           log.markReady();
         }
         ConsumerRecords<ByteBuffer, ByteBuffer> records = c.poll(POLL_TIMEOUT);
-        for (ConsumerRecord<ByteBuffer, ByteBuffer> r : records) {
-          handle(r);
+        for (TopicPartition tp : records.partitions()) {
+          for (ConsumerRecord<ByteBuffer, ByteBuffer> r : records.records(tp)) {
+            if (!handle(r)) {
+              break; // the partition was seeked: the rest of this batch is stale
+            }
+          }
         }
+        endFinishedSearches();
         publishPositions();
         if (!ready
             && !settings.progressInterval().isZero()
@@ -211,24 +253,88 @@ final class LogReader {
       } catch (WakeupException e) {
         // close() woke us: the loop checks for it
       } catch (RecordDeserializationException e) {
-        // A record the client itself cannot parse (e.g. CRC mismatch): skip exactly that offset.
-        skipUndecodable(e.topicPartition().partition(), e.offset(), e.getMessage());
+        // A record the client itself cannot parse: skip exactly that offset.
+        skip(
+            SkipReason.UNDECODABLE,
+            e.topicPartition().partition(),
+            e.offset(),
+            "the consumer cannot deserialize it: " + e.getMessage());
         c.seek(e.topicPartition(), e.offset() + 1);
       } catch (RetriableException e) {
         backoffMs = backOff(backoffMs, "reading", e);
       } catch (InterruptException e) {
         checkStopping();
         throw e;
+      } catch (KafkaException e) {
+        int p = corruptBatches.partitionOf(e);
+        if (p < 0 || p >= partitions.size()) {
+          throw e;
+        }
+        backoffMs = skipCorruptBatch(p, e, backoffMs);
       }
     }
   }
 
-  private void awaitPublished(CompletableFuture<Void> published)
+  /**
+   * Seeks partition {@code p} past the batch the consumer refused with {@code e}, and counts and
+   * logs it once. A transient error on the way leaves the position on the batch (the next poll
+   * meets it again) and backs off; returns the back-off.
+   */
+  private long skipCorruptBatch(int p, KafkaException e, long backoffMs) {
+    CorruptBatches.Skipped skipped;
+    try {
+      skipped = corruptBatches.skip(consumer, partitions.get(p), e, partitions);
+    } catch (RetriableException transientError) {
+      return backOff(backoffMs, "skipping a corrupt batch of", transientError);
+    }
+    if (skipped != null) {
+      recorder.recordSkipped(SkipReason.CORRUPT_BATCH);
+      LOG.warn(
+          "Skipping a corrupt record batch at topic '{}' partition {} offset {} (offsets {} to {}"
+              + " could not be read; batch base offset {}): {}",
+          settings.topic(),
+          p,
+          skipped.from(),
+          skipped.from(),
+          skipped.past() - 1,
+          skipped.baseOffset() < 0 ? "unknown" : skipped.baseOffset(),
+          skipped.cause());
+    }
+    return 0;
+  }
+
+  /** The layout record for this topic, sent to partition 0; completes when acknowledged. */
+  private CompletableFuture<Void> recordLayout() {
+    var acked = new CompletableFuture<Void>();
+    producer.send(
+        new ProducerRecord<>(
+            settings.topic(), 0, LogKey.layout(), PartitionLayout.encodeValue(partitions.size())),
+        (md, e) -> {
+          if (e == null) {
+            acked.complete(null);
+          } else {
+            acked.completeExceptionally(
+                new KafkaDeltaLogException(
+                    "Could not record the partition count of topic '"
+                        + settings.topic()
+                        + "' in it: "
+                        + e,
+                    e));
+          }
+        });
+    LOG.info(
+        "Recording in topic '{}' that it is used with {} partitions (no layout record yet)",
+        settings.topic(),
+        partitions.size());
+    return acked;
+  }
+
+  private void awaitAcknowledged(CompletableFuture<Void> f)
       throws InterruptedException, ExecutionException {
     while (true) {
       checkStopping();
       try {
-        published.get(100, TimeUnit.MILLISECONDS);
+        f.get(100, TimeUnit.MILLISECONDS);
         return;
       } catch (TimeoutException e) {
         // keep waiting: the producer bounds every send by its delivery.timeout.ms
@@ -236,38 +342,247 @@ final class LogReader {
     }
   }
 
-  private void handle(ConsumerRecord<ByteBuffer, ByteBuffer> r) {
+  /**
+   * Handles one record; returns false if it seeked the record's partition (the rest of the polled
+   * batch of that partition must then be dropped).
+   *
+   * @throws KafkaDeltaLogException if a layout record says the partition count changed
+   */
+  private boolean handle(ConsumerRecord<ByteBuffer, ByteBuffer> r) {
+    int p = r.partition();
+    if (rewinds.searching(p)) {
+      return search(r);
+    }
+    ByteBuffer k = heap(r.key());
+    ByteBuffer v = heap(r.value());
+    LogKey key;
+    try {
+      key =
+          k == null
+              ? LogKey.decode(null)
+              : LogKey.decode(k.array(), k.arrayOffset() + k.position(), k.remaining());
+    } catch (UndecodableRecordException e) {
+      countRead(r);
+      skip(SkipReason.UNDECODABLE, p, r.offset(), e.getMessage());
+      return true;
+    }
+    if (key instanceof LogKey.Slot slot) {
+      return handleSlot(r, slot, v);
+    }
+    countRead(r);
+    if (key instanceof LogKey.WriterSchema ws) {
+      if (v != null && writerSchemas.findByFingerprint(ws.fingerprint()) == null) {
+        try {
+          // Every node start republishes its schemas to every partition: parse each one once.
+          writerSchemas.add(WriterSchemas.decodeValue(ws.fingerprint(), bytes(v)));
+        } catch (UndecodableRecordException e) {
+          skip(SkipReason.BAD_SCHEMA_RECORD, p, r.offset(), e.getMessage());
+        }
+      }
+    } else if (key instanceof LogKey.Layout && v != null) {
+      handleLayout(r, v);
+    }
+    return true;
+  }
+
+  /**
+   * A layout record: one that records fewer partitions than the topic has means partitions were
+   * added, which is fatal. Nodes write it to partition 0 and partitions are never removed, so one
+   * elsewhere or with more partitions than the topic has was not written by a node: skipped.
+   */
+  private void handleLayout(ConsumerRecord<ByteBuffer, ByteBuffer> r, ByteBuffer v) {
+    int p = r.partition();
+    if (p != 0) {
+      skip(SkipReason.WRONG_PARTITION, p, r.offset(), "a layout record outside partition 0");
+      return;
+    }
+    int recorded;
+    try {
+      recorded =
+          PartitionLayout.decodeValue(v.array(), v.arrayOffset() + v.position(), v.remaining());
+    } catch (UndecodableRecordException e) {
+      skip(SkipReason.UNDECODABLE, p, r.offset(), e.getMessage());
+      return;
+    }
+    if (recorded > partitions.size()) {
+      skip(
+          SkipReason.UNDECODABLE,
+          p,
+          r.offset(),
+          "a layout record of "
+              + recorded
+              + " partitions, more than the topic has ("
+              + partitions.size()
+              + "): no node wrote it");
+      return;
+    }
+    layout.onRecord(recorded);
+  }
+
+  private boolean handleSlot(
+      ConsumerRecord<ByteBuffer, ByteBuffer> r, LogKey.Slot slot, ByteBuffer v) {
+    int p = r.partition();
+    int home = KafkaDeltaLog.partitionFor(slot.session(), partitions.size());
+    if (home != p) {
+      countRead(r);
+      skip(
+          SkipReason.WRONG_PARTITION,
+          p,
+          r.offset(),
+          "a record of session '" + slot.session() + "', whose partition is " + home);
+      return true;
+    }
+    if (!LogKey.isWriterId(slot.writer())) {
+      countRead(r);
+      skip(
+          SkipReason.FOREIGN_WRITER,
+          p,
+          r.offset(),
+          "writer id '" + slot.writer() + "' is not memberId#epoch");
+      return true;
+    }
+    SlotState state = null;
+    if (v != null) {
+      try {
+        state = wire.decode(v.array(), v.arrayOffset() + v.position(), v.remaining());
+      } catch (UnknownWriterSchemaException e) {
+        Search search = beginSearch(r, e.fingerprint());
+        if (search != Search.NOT_POSSIBLE) {
+          return search == Search.READING_ON; // not counted yet: it is read again after the rewind
+        }
+        countRead(r);
+        skip(
+            SkipReason.UNKNOWN_SCHEMA,
+            p,
+            r.offset(),
+            e.getMessage() + " (not found in the partition up to its end offset)");
+        return true;
+      } catch (RuntimeException | StackOverflowError e) {
+        // UndecodableRecordException, or anything Avro's resolution throws on a hostile schema.
+        countRead(r);
+        skip(SkipReason.UNDECODABLE, p, r.offset(), e.getMessage());
+        return true;
+      }
+    }
+    countRead(r);
+    deliver(new LogEntry(new SlotRecord(slot.session(), slot.writer(), state), p, r.offset()));
+    return true;
+  }
+
+  /** How a search for a writer schema began. */
+  private enum Search {
+    /** The partition was searched up to its end already: the record is skipped. */
+    NOT_POSSIBLE,
+    /** Searching from the next record on: the rest of the polled batch is searched. */
+    READING_ON,
+    /** Searching from where an earlier search ended: the partition was seeked there. */
+    SEEKED
+  }
+
+  /**
+   * The record at {@code r} needs a writer schema this node does not know: starts a search for it
+   * in the record's partition (see {@link SchemaRewinds}) if one can find anything.
+   */
+  private Search beginSearch(ConsumerRecord<ByteBuffer, ByteBuffer> r, long fingerprint) {
+    int p = r.partition();
+    TopicPartition tp = partitions.get(p);
+    long end = endOffset(tp);
+    long start = rewinds.searchStart(p, r.offset(), end);
+    if (start < 0) {
+      return Search.NOT_POSSIBLE;
+    }
+    rewinds.begin(p, r.offset(), fingerprint, end);
+    LOG.info(
+        "Topic '{}' partition {} offset {} was written with writer schema {}, not known yet:"
+            + " reading ahead to offset {} for it (compaction can leave a schema record after the"
+            + " data written with it)",
+        settings.topic(),
+        p,
+        r.offset(),
+        String.format("%016x", fingerprint),
+        end);
+    if (start > r.offset() + 1) {
+      consumer.seek(tp, start); // schema records below start were seen by an earlier search
+      return Search.SEEKED;
+    }
+    return Search.READING_ON;
+  }
+
+  /** A record of a partition being searched: only writer-schema records count. */
+  private boolean search(ConsumerRecord<ByteBuffer, ByteBuffer> r) {
+    int p = r.partition();
+    ByteBuffer k = heap(r.key());
+    ByteBuffer v = heap(r.value());
+    if (k != null && v != null && k.remaining() == 9 && k.get(k.position()) == LogKey.SCHEMA) {
+      try {
+        var ws = (LogKey.WriterSchema) LogKey.decode(k.array(), k.arrayOffset() + k.position(), 9);
+        if (writerSchemas.findByFingerprint(ws.fingerprint()) == null) {
+          writerSchemas.add(WriterSchemas.decodeValue(ws.fingerprint(), bytes(v)));
+        }
+      } catch (UndecodableRecordException e) {
+        // counted when the partition is read again after the rewind
+      }
+    }
+    boolean found = writerSchemas.findByFingerprint(rewinds.wanted(p)) != null;
+    if (found || r.offset() + 1 >= rewinds.limit(p)) {
+      endSearch(p, r.offset() + 1, found);
+      return false;
+    }
+    return true;
+  }
+
+  /** After a poll: ends searches whose schema arrived elsewhere or that reached their limit. */
+  private void endFinishedSearches() {
+    for (int p = 0; p < partitions.size(); p++) {
+      if (rewinds.searching(p)) {
+        long at = consumer.position(partitions.get(p), settings.requestTimeout());
+        boolean found = writerSchemas.findByFingerprint(rewinds.wanted(p)) != null;
+        if (found || at >= rewinds.limit(p)) {
+          endSearch(p, at, found);
+        }
+      }
+    }
+  }
+
+  private void endSearch(int p, long upTo, boolean found) {
+    long wanted = rewinds.wanted(p);
+    long back = rewinds.end(p, upTo);
+    consumer.seek(partitions.get(p), back);
+    LOG.info(
+        "Topic '{}' partition {}: writer schema {} {}; reading on from offset {}",
+        settings.topic(),
+        p,
+        String.format("%016x", wanted),
+        found ? "found" : "not found up to offset " + upTo,
+        back);
+  }
+
+  /** The partition's end offset as of the last fetch (no round trip), or looked up. */
+  private long endOffset(TopicPartition tp) {
+    OptionalLong lag = consumer.currentLag(tp);
+    if (lag.isPresent()) {
+      return consumer.position(tp, settings.requestTimeout()) + lag.getAsLong();
+    }
+    return retrying(() -> consumer.endOffsets(List.of(tp), settings.requestTimeout())).get(tp);
+  }
+
+  /** Counts a record as read, once even if a rewind reads it again. */
+  private void countRead(ConsumerRecord<ByteBuffer, ByteBuffer> r) {
+    int p = r.partition();
+    if (r.offset() < counted[p]) {
+      return;
+    }
+    counted[p] = r.offset() + 1;
     int size = Math.max(0, r.serializedKeySize()) + Math.max(0, r.serializedValueSize());
     replayRecords++;
     replayBytes += size;
     recorder.recordRead(size);
-    try {
-      ByteBuffer k = heap(r.key());
-      ByteBuffer v = heap(r.value());
-      LogKey key =
-          k == null
-              ? LogKey.decode(null)
-              : LogKey.decode(k.array(), k.arrayOffset() + k.position(), k.remaining());
-      if (key instanceof LogKey.Slot slot) {
-        var record =
-            new SlotRecord(
-                slot.session(),
-                slot.writer(),
-                v == null
-                    ? null
-                    : wire.decode(v.array(), v.arrayOffset() + v.position(), v.remaining()));
-        deliver(new LogEntry(record, r.partition(), r.offset()));
-      } else if (key instanceof LogKey.WriterSchema ws
-          && v != null
-          && writerSchemas.findByFingerprint(ws.fingerprint()) == null) {
-        // Every node start republishes its schemas to every partition: parse each one once.
-        byte[] bytes = new byte[v.remaining()];
-        v.duplicate().get(bytes);
-        writerSchemas.add(WriterSchemas.decodeValue(ws.fingerprint(), bytes));
-      }
-    } catch (UndecodableRecordException | IllegalArgumentException e) {
-      skipUndecodable(r.partition(), r.offset(), e.getMessage());
-    }
+  }
+
+  private static byte[] bytes(ByteBuffer v) {
+    byte[] out = new byte[v.remaining()];
+    v.duplicate().get(out);
+    return out;
   }
 
   /** The buffer itself if it is backed by an array (fetched data is), else a heap copy. */
@@ -284,7 +599,7 @@ final class LogReader {
     try {
       sink.accept(entry);
     } catch (RuntimeException e) {
-      recorder.recordSkipped(ReadRecorder.SkipReason.SINK_FAILED);
+      recorder.recordSkipped(SkipReason.SINK_FAILED);
       LOG.error(
           "The sink threw on the record at topic '{}' partition {} offset {}; this node skipped it",
           settings.topic(),
@@ -296,21 +611,39 @@ final class LogReader {
     recorder.recordApplied();
   }
 
-  private void skipUndecodable(int partition, long offset, String reason) {
-    recorder.recordSkipped(ReadRecorder.SkipReason.UNDECODABLE);
-    LOG.warn(
-        "Skipping undecodable record at topic '{}' partition {} offset {}: {}",
-        settings.topic(),
-        partition,
-        offset,
-        reason);
+  /** Counts a skipped record and logs it: at WARN for the first few of a kind, then sparsely. */
+  private void skip(SkipReason reason, int partition, long offset, String why) {
+    recorder.recordSkipped(reason);
+    long n = ++skipsLogged[reason.ordinal()];
+    if (n <= WARN_FIRST || n % WARN_EVERY == 0) {
+      LOG.warn(
+          "Skipping a record at topic '{}' partition {} offset {} ({}, {} of this kind so far): {}",
+          settings.topic(),
+          partition,
+          offset,
+          reason,
+          n,
+          why);
+    } else {
+      LOG.debug(
+          "Skipping a record at topic '{}' partition {} offset {} ({}): {}",
+          settings.topic(),
+          partition,
+          offset,
+          reason,
+          why);
+    }
   }
 
   private void publishPositions() {
     KafkaConsumer<ByteBuffer, ByteBuffer> c = consumer;
     long[] now = new long[partitions.size()];
     for (int p = 0; p < now.length; p++) {
-      now[p] = c.position(partitions.get(p), settings.requestTimeout());
+      // A partition searched for a schema has reached the sink only up to its record to retry.
+      now[p] =
+          rewinds.searching(p)
+              ? rewinds.rewindTo(p)
+              : c.position(partitions.get(p), settings.requestTimeout());
     }
     positions = now;
     barrier.advance(now);

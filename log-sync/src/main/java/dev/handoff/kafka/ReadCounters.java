@@ -1,6 +1,8 @@
 package dev.handoff.kafka;
 
+import dev.handoff.kafka.KafkaDeltaLog.SkipReason;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The default {@link ReadRecorder}: totals since start, written by the reader thread and read by
@@ -8,11 +10,12 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class ReadCounters implements ReadRecorder {
 
+  private static final SkipReason[] REASONS = SkipReason.values();
+
   private final AtomicLong recordsRead = new AtomicLong();
   private final AtomicLong bytesRead = new AtomicLong();
   private final AtomicLong applied = new AtomicLong();
-  private final AtomicLong undecodable = new AtomicLong();
-  private final AtomicLong sinkFailures = new AtomicLong();
+  private final AtomicLongArray skipped = new AtomicLongArray(REASONS.length);
 
   @Override
   public void recordRead(int bytes) {
@@ -27,10 +30,7 @@ final class ReadCounters implements ReadRecorder {
 
   @Override
   public void recordSkipped(SkipReason reason) {
-    switch (reason) {
-      case UNDECODABLE -> undecodable.incrementAndGet();
-      case SINK_FAILED -> sinkFailures.incrementAndGet();
-    }
+    skipped.incrementAndGet(reason.ordinal());
   }
 
   long recordsRead() {
@@ -45,11 +45,22 @@ final class ReadCounters implements ReadRecorder {
     return applied.get();
   }
 
-  long undecodable() {
-    return undecodable.get();
+  long skipped(SkipReason reason) {
+    return skipped.get(reason.ordinal());
+  }
+
+  /** Every record the log itself skipped: all reasons but {@link SkipReason#SINK_FAILED}. */
+  long skippedByTheLog() {
+    long total = 0;
+    for (SkipReason r : REASONS) {
+      if (r != SkipReason.SINK_FAILED) {
+        total += skipped.get(r.ordinal());
+      }
+    }
+    return total;
   }
 
   long sinkFailures() {
-    return sinkFailures.get();
+    return skipped(SkipReason.SINK_FAILED);
   }
 }

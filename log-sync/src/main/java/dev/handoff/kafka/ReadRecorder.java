@@ -1,5 +1,7 @@
 package dev.handoff.kafka;
 
+import dev.handoff.kafka.KafkaDeltaLog.SkipReason;
+
 /**
  * Hears what the reader thread of a {@link KafkaDeltaLog} does with each record it reads: the one
  * place where the reader's counts go, so that a metrics binding replaces or wraps {@link
@@ -8,16 +10,9 @@ package dev.handoff.kafka;
  */
 interface ReadRecorder {
 
-  /** Why a record did not reach (or was not taken by) the sink. */
-  enum SkipReason {
-    /** A key, value or writer-schema record the log cannot decode. */
-    UNDECODABLE,
-    /** The sink threw on the record; this node skipped it. */
-    SINK_FAILED
-  }
-
   /**
-   * A record was read from the topic: a slot record, a reserved record or an undecodable one.
+   * A record was read from the topic: a slot record, a reserved record or an undecodable one. A
+   * record read again after a rewind (see {@link SkipReason#UNKNOWN_SCHEMA}) is counted once.
    *
    * @param bytes its serialized key and value bytes
    */
@@ -26,6 +21,9 @@ interface ReadRecorder {
   /** A slot record was handed to the sink, which took it without throwing. */
   void recordApplied();
 
-  /** A record was skipped for {@code reason}; it was logged with its partition and offset. */
+  /**
+   * A record (or, for {@link SkipReason#CORRUPT_BATCH}, a batch) was skipped for {@code reason}; it
+   * was logged with its partition and offset.
+   */
   void recordSkipped(SkipReason reason);
 }

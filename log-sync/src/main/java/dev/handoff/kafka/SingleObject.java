@@ -78,8 +78,9 @@ final class SingleObject {
     }
 
     /**
-     * @throws UndecodableRecordException for a bad header, an unknown writer schema, or a body that
-     *     does not match its writer schema exactly (truncated or trailing bytes)
+     * @throws UndecodableRecordException for a bad header, an unknown writer schema ({@link
+     *     UnknownWriterSchemaException}), or a body that does not match its writer schema exactly
+     *     (truncated or trailing bytes)
      */
     T read(byte[] bytes) {
       long fp = readFingerprint(bytes);
@@ -87,8 +88,7 @@ final class SingleObject {
       if (reader == null) {
         Schema writer = writers.findByFingerprint(fp);
         if (writer == null) {
-          throw new UndecodableRecordException(
-              String.format("unknown writer schema fingerprint %016x", fp));
+          throw new UnknownWriterSchemaException(fp);
         }
         @SuppressWarnings("unchecked")
         DatumReader<T> created = (DatumReader<T>) model.createDatumReader(writer, readerSchema);

@@ -1,7 +1,7 @@
 package dev.handoff.kafka;
 
 /** A record the reader cannot decode; it is skipped, counted and logged once. */
-final class UndecodableRecordException extends RuntimeException {
+class UndecodableRecordException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   UndecodableRecordException(String message) {

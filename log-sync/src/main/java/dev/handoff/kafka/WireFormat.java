@@ -38,13 +38,40 @@ final class WireFormat {
 
   static final long V1_FINGERPRINT = SingleObject.fingerprint(SLOT_STATE_V1);
 
+  /**
+   * Version 2 adds the receiver of a handover. Only a record that hands a session over is written
+   * with it (rare: one per transfer), so the replay's hot path stays version 1; a node of an older
+   * version reads it through schema resolution and ignores the field.
+   */
+  static final Schema SLOT_STATE_V2 =
+      new Schema.Parser()
+          .parse(
+              """
+              {"type": "record", "name": "SlotState", "namespace": "dev.handoff.wire",
+               "doc": "Handoff delta-log record value, wire version 2",
+               "fields": [
+                 {"name": "epoch", "type": "long"},
+                 {"name": "claimOffset", "type": "long"},
+                 {"name": "seq", "type": "long"},
+                 {"name": "hlc", "type": "long"},
+                 {"name": "value", "type": ["null", "bytes"], "default": null},
+                 {"name": "ended", "type": "boolean", "default": false},
+                 {"name": "handoverTo", "type": ["null", "string"], "default": null}
+               ]}
+              """);
+
+  static final long V2_FINGERPRINT = SingleObject.fingerprint(SLOT_STATE_V2);
+
   private final SingleObject.Reader<GenericRecord> evolved;
 
   WireFormat(SchemaStore writerSchemas) {
-    this.evolved = new SingleObject.Reader<>(GenericData.get(), SLOT_STATE_V1, writerSchemas);
+    this.evolved = new SingleObject.Reader<>(GenericData.get(), SLOT_STATE_V2, writerSchemas);
   }
 
   static byte[] encode(SlotState state) {
+    if (state.handoverTo() != null) {
+      return encodeV2(state);
+    }
     // Avro binary by hand, into one array of the exact size: zig-zag varints for the longs, the
     // union branch as a varint, bytes as a length then the raw bytes, the boolean as one byte.
     byte[] value = state.value();
@@ -73,6 +100,31 @@ final class WireFormat {
       at += value.length;
     }
     out[at] = (byte) (state.ended() ? 1 : 0);
+    return out;
+  }
+
+  private static byte[] encodeV2(SlotState state) {
+    GenericRecord r = new GenericData.Record(SLOT_STATE_V2);
+    r.put("epoch", state.epoch());
+    r.put("claimOffset", state.claimOffset());
+    r.put("seq", state.seq());
+    r.put("hlc", state.hlc());
+    r.put("value", state.value() == null ? null : java.nio.ByteBuffer.wrap(state.value()));
+    r.put("ended", state.ended());
+    r.put("handoverTo", state.handoverTo());
+    var body = new java.io.ByteArrayOutputStream();
+    try {
+      var encoder = org.apache.avro.io.EncoderFactory.get().directBinaryEncoder(body, null);
+      new org.apache.avro.generic.GenericDatumWriter<GenericRecord>(SLOT_STATE_V2)
+          .write(r, encoder);
+      encoder.flush();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    byte[] bytes = body.toByteArray();
+    byte[] out = new byte[SingleObject.HEADER_BYTES + bytes.length];
+    SingleObject.writeHeader(out, V2_FINGERPRINT);
+    System.arraycopy(bytes, 0, out, SingleObject.HEADER_BYTES, bytes.length);
     return out;
   }
 
@@ -115,13 +167,15 @@ final class WireFormat {
       }
       GenericRecord r = evolved.read(Arrays.copyOfRange(bytes, offset, offset + length));
       ByteBuffer v = (ByteBuffer) r.get("value");
+      Object to = r.get("handoverTo");
       return new SlotState(
           (Long) r.get("epoch"),
           (Long) r.get("claimOffset"),
           (Long) r.get("seq"),
           (Long) r.get("hlc"),
           v == null ? null : toArray(v),
-          (Boolean) r.get("ended"));
+          (Boolean) r.get("ended"),
+          to == null ? null : to.toString());
     } catch (IllegalArgumentException e) {
       throw new UndecodableRecordException("impossible slot state: " + e.getMessage(), e);
     }

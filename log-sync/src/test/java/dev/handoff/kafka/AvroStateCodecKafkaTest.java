@@ -155,6 +155,7 @@ class AvroStateCodecKafkaTest {
       }
       log.barrier().get(30, TimeUnit.SECONDS);
       assertThat(log.skippedRecords()).isEqualTo(1);
+      assertThat(log.skippedRecords(KafkaDeltaLog.SkipReason.BAD_SCHEMA_RECORD)).isEqualTo(1);
       assertThat(log.writerSchemas.findByFingerprint(12345L)).isNull();
     }
   }

@@ -305,6 +305,9 @@ class KafkaDeltaLogTest {
     join(log.barrier());
 
     assertThat(log.skippedRecords()).isEqualTo(7);
+    assertThat(log.skippedRecords(KafkaDeltaLog.SkipReason.UNDECODABLE)).isEqualTo(5);
+    assertThat(log.skippedRecords(KafkaDeltaLog.SkipReason.UNKNOWN_SCHEMA)).isEqualTo(1);
+    assertThat(log.skippedRecords(KafkaDeltaLog.SkipReason.BAD_SCHEMA_RECORD)).isEqualTo(1);
     assertThat(sink.entries())
         .extracting(e -> e.record().session())
         .containsExactly("before", "after");
@@ -315,6 +318,7 @@ class KafkaDeltaLogTest {
     KafkaDeltaLog replay = open(logOn(topic));
     join(replay.start(again));
     assertThat(replay.skippedRecords()).isEqualTo(7);
+    assertThat(replay.skippedRecords(KafkaDeltaLog.SkipReason.UNKNOWN_SCHEMA)).isEqualTo(1);
     assertThat(again.liveSlots()).isEqualTo(sink.liveSlots());
   }
 
@@ -522,6 +526,61 @@ class KafkaDeltaLogTest {
   }
 
   @Test
+  void anErrorThatKillsTheReaderCompletesStoppedEvenIfTheListenerThrowsToo() throws Exception {
+    String topic = newTopic();
+    KafkaDeltaLog log =
+        open(
+            logOn(topic, 1)
+                .listener(
+                    new KafkaDeltaLog.Listener() {
+                      @Override
+                      public void onReaderFailed(Throwable cause) {
+                        throw new AssertionError("listener bug");
+                      }
+                    }));
+    join(
+        log.start(
+            e -> {
+              if (e.record().session().equals("huge")) {
+                throw new OutOfMemoryError("Java heap space (simulated)");
+              }
+            }));
+    join(log.append(new SlotRecord("huge", "w#1", state(1, "h"))));
+    assertThat(log.stopped())
+        .failsWithin(Duration.ofSeconds(10))
+        .withThrowableThat()
+        .withMessageContaining("reader of topic '" + topic + "' stopped")
+        .withMessageContaining("OutOfMemoryError");
+    assertThat(log.isReady()).isFalse();
+    assertThat(log.append(SlotRecord.tombstone("s", "w#1")))
+        .failsWithin(Duration.ofSeconds(1))
+        .withThrowableThat()
+        .withMessageContaining("OutOfMemoryError");
+    assertThat(log.barrier())
+        .failsWithin(Duration.ofSeconds(1))
+        .withThrowableThat()
+        .withMessageContaining("OutOfMemoryError");
+  }
+
+  @Test
+  void anAppendWhoseWriterIdReadersWouldSkipFailsAndSendsNothing() throws Exception {
+    String topic = newTopic();
+    KafkaDeltaLog log = open(logOn(topic));
+    join(log.start(new Recorder()));
+    long before = countRecords(topic);
+    for (String writer : List.of("no-epoch", "a#-1", "a#b#1")) {
+      assertThat(log.append(new SlotRecord("s", writer, state(1, "x"))))
+          .failsWithin(Duration.ofSeconds(1))
+          .withThrowableThat()
+          .havingRootCause()
+          .isInstanceOf(IllegalArgumentException.class)
+          .withMessageContaining("'" + writer + "'")
+          .withMessageContaining("nothing was sent");
+    }
+    assertThat(countRecords(topic)).isEqualTo(before);
+  }
+
+  @Test
   void aSinkThatThrowsIsCountedAndTheReaderGoesOn() throws Exception {
     String topic = newTopic();
     var good = new Recorder();
@@ -538,6 +597,8 @@ class KafkaDeltaLogTest {
     join(log.append(new SlotRecord("fine", "w#1", state(2, "f"))));
     join(log.barrier());
     assertThat(log.sinkFailures()).isEqualTo(1);
+    assertThat(log.skippedRecords(KafkaDeltaLog.SkipReason.SINK_FAILED)).isEqualTo(1);
+    assertThat(log.skippedRecords()).as("the sink's failures are not the log's").isZero();
     assertThat(good.contains("fine", "w#1", 2)).isTrue();
     assertThat(log.failureCause()).isEmpty();
   }
@@ -609,9 +670,10 @@ class KafkaDeltaLogTest {
       join(log.append(new SlotRecord("s" + i, "w#1", state(i, "v"))));
     }
     join(log.barrier());
-    // Five slot records applied; the wire schema record was read too, but is not applied.
+    // Five slot records applied; the wire schema record and the layout record (the partition
+    // count, recorded by the first node on a topic) were read too, but are not applied.
     assertThat(log.counters.recordsApplied()).isEqualTo(5);
-    assertThat(log.recordsRead()).isEqualTo(6);
+    assertThat(log.recordsRead()).isEqualTo(7);
     assertThat(log.bytesRead()).isPositive();
     assertThat(log.skippedRecords()).isZero();
     assertThat(log.sinkFailures()).isZero();

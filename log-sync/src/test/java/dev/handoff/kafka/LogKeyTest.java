@@ -3,8 +3,11 @@ package dev.handoff.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.handoff.WriterId;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -58,6 +61,50 @@ class LogKeyTest {
         .isInstanceOf(UndecodableRecordException.class)
         .hasMessageContaining("UTF-8");
     assertThatThrownBy(() -> LogKey.decode(new byte[] {LogKey.SCHEMA, 1, 2}))
+        .isInstanceOf(UndecodableRecordException.class);
+  }
+
+  @Test
+  void aWriterIdIsExactlyWhatCoreWritesForAMemberIncarnation() {
+    for (String ok : List.of("a#0", "node-1#7", "pod-x.y#9223372036854775807", "ü#12", "a b#3")) {
+      assertThat(LogKey.isWriterId(ok)).as(ok).isTrue();
+      assertThat(WriterId.parse(ok).toString()).isEqualTo(ok);
+    }
+    for (String bad : PoisonRecordsTest.FOREIGN_WRITERS) {
+      assertThat(LogKey.isWriterId(bad)).as(bad).isFalse();
+    }
+    assertThat(LogKey.isWriterId("a#9223372036854775808")).isFalse();
+    assertThat(LogKey.isWriterId("a#18446744073709551617")).isFalse();
+    // Every string the check accepts is one that core's WriterId reads and writes back unchanged,
+    // with an epoch of at least 0; random strings over the interesting characters agree.
+    var random = new Random(5);
+    char[] alphabet = {'a', '#', '0', '1', '9', '-', '+', ' '};
+    for (int i = 0; i < 20_000; i++) {
+      var sb = new StringBuilder();
+      for (int n = random.nextInt(8); n >= 0; n--) {
+        sb.append(alphabet[random.nextInt(alphabet.length)]);
+      }
+      String w = sb.toString();
+      boolean core;
+      try {
+        WriterId id = WriterId.parse(w);
+        core = id.epoch() >= 0 && id.toString().equals(w);
+      } catch (IllegalArgumentException e) {
+        core = false;
+      }
+      assertThat(LogKey.isWriterId(w)).as("'%s'", w).isEqualTo(core);
+    }
+  }
+
+  @Test
+  void theLayoutKeyIsOneReservedByte() {
+    assertThat(LogKey.decode(LogKey.layout())).isEqualTo(new LogKey.Layout());
+    assertThatThrownBy(() -> LogKey.decode(new byte[] {LogKey.LAYOUT, 0}))
+        .isInstanceOf(UndecodableRecordException.class);
+    assertThat(PartitionLayout.decodeValue(PartitionLayout.encodeValue(12), 0, 5)).isEqualTo(12);
+    assertThatThrownBy(() -> PartitionLayout.decodeValue(new byte[] {1, 0, 0, 0, 0}, 0, 5))
+        .isInstanceOf(UndecodableRecordException.class);
+    assertThatThrownBy(() -> PartitionLayout.decodeValue(new byte[] {2, 0, 0, 0, 1}, 0, 5))
         .isInstanceOf(UndecodableRecordException.class);
   }
 

@@ -137,6 +137,27 @@ class WireFormatTest {
   }
 
   @Test
+  void aHandoverIsWrittenInVersion2AndAnOlderNodeReadsItWithoutTheNewField() {
+    var handover = new SlotState(3, 7, 9, 11, new byte[] {5, 6}, false, "node-b#42");
+    byte[] bytes = WireFormat.encode(handover);
+    assertThat(SingleObject.readFingerprint(bytes)).isEqualTo(WireFormat.V2_FINGERPRINT);
+    // a plain record stays version 1: the replay's fast path
+    assertThat(SingleObject.readFingerprint(WireFormat.encode(handover.withoutHandover())))
+        .isEqualTo(WireFormat.V1_FINGERPRINT);
+    store.add(WireFormat.SLOT_STATE_V2); // as replayed from the topic's reserved record
+    assertThat(wire.decode(bytes)).isEqualTo(handover);
+
+    // a node of the version before (its reader schema is version 1) resolves and ignores it (I8)
+    var older =
+        new SingleObject.Reader<org.apache.avro.generic.GenericRecord>(
+            GenericData.get(), WireFormat.SLOT_STATE_V1, store);
+    var r = older.read(bytes);
+    assertThat(r.get("epoch")).isEqualTo(3L);
+    assertThat(r.get("seq")).isEqualTo(9L);
+    assertThat(r.getSchema().getField("handoverTo")).isNull();
+  }
+
+  @Test
   void corruptValuesAreRejectedNeverMisread() {
     byte[] good = WireFormat.encode(new SlotState(3, 4, 5, 6, new byte[] {9, 9, 9, 9}, false));
 

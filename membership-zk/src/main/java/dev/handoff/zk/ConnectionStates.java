@@ -78,7 +78,8 @@ final class ConnectionStates implements ConnectionStateListener {
   }
 
   private void report(ConnectionState state) {
-    if (registration.everRegistered()) {
+    // SUPERSEDED is final: nothing about the connection matters to listeners after it.
+    if (registration.everRegistered() && !registration.superseded()) {
       events.publish(new ConnectionChanged(state, registration.self()));
     }
   }

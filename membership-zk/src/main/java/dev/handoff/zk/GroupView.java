@@ -28,11 +28,15 @@ final class GroupView {
   static final Comparator<Member> ORDER =
       Comparator.comparing(Member::id).thenComparingLong(Member::epoch);
 
+  /** A live registration znode: its name, its member, and the first epoch of its process. */
+  record Incarnation(String name, Member member, long since) {}
+
   /** One child znode of the group, by name. */
   private static final class Entry {
     final String name;
     long czxid; // 0 until first read
     Member member; // null until read and decoded: not yet reported up
+    long since; // first epoch of the member's process
     boolean changePending; // a data-change notification came that no read has answered yet
     boolean unreadable; // payload is not a member payload; ignored until it changes
 
@@ -109,6 +113,11 @@ final class GroupView {
    * payload) and this czxid.
    */
   void onData(String name, long czxid, Member decoded, List<MemberEvent> out) {
+    onData(name, czxid, decoded, czxid, out);
+  }
+
+  /** As {@link #onData(String, long, Member, List)}, with the first epoch of the process. */
+  void onData(String name, long czxid, Member decoded, long since, List<MemberEvent> out) {
     var e = entries.get(name);
     if (e == null) {
       return; // a later children list already said it is gone
@@ -133,6 +142,7 @@ final class GroupView {
       return;
     }
     e.unreadable = false;
+    e.since = since;
     var before = e.member;
     e.member = decoded;
     if (before == null) {
@@ -203,6 +213,17 @@ final class GroupView {
 
   boolean contains(String name) {
     return entries.containsKey(name);
+  }
+
+  /** The live incarnations of member id {@code id}, in no particular order. */
+  List<Incarnation> incarnationsOf(String id) {
+    var list = new ArrayList<Incarnation>();
+    for (var e : entries.values()) {
+      if (e.member != null && e.member.id().equals(id)) {
+        list.add(new Incarnation(e.name, e.member, e.since));
+      }
+    }
+    return list;
   }
 
   /** Live members, ordered by id then epoch. */

@@ -75,6 +75,11 @@ final class GroupWatcher {
     return view.members();
   }
 
+  /** The live incarnations of member id {@code id} as the loop sees them now. */
+  List<GroupView.Incarnation> incarnationsOf(String id) {
+    return view.incarnationsOf(id);
+  }
+
   /** The connection is down: members found missing from now on may have gone unseen. */
   void resyncUntilConnected() {
     view.beginResync();
@@ -175,11 +180,13 @@ final class GroupWatcher {
     var out = new ArrayList<MemberEvent>();
     if (code == Code.OK) {
       var czxid = e.getStat().getCzxid();
-      var decoded = MemberData.decode(e.getData(), czxid).orElse(null);
-      if (decoded == null) {
+      var payload = MemberData.read(e.getData(), czxid).orElse(null);
+      if (payload == null) {
         log.warn("Ignoring znode {}/{}: not a member registration", membersPath, name);
+        view.onData(name, czxid, null, out);
+      } else {
+        view.onData(name, czxid, payload.member(), payload.since(), out);
       }
-      view.onData(name, czxid, decoded, out);
     } else if (code == Code.NONODE) {
       view.onGone(name, out);
     } else {

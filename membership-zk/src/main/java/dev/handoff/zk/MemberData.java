@@ -13,15 +13,30 @@ import java.util.Optional;
  * The payload of a registration znode: a few {@code key=value} lines, values URL-encoded, UTF-8.
  *
  * <p>Readers ignore keys they do not know, so a later version can add fields without breaking older
- * peers during a rolling deploy. The epoch is not stored: it is the znode's {@code czxid}.
+ * peers during a rolling deploy. The epoch is not stored: it is the znode's {@code czxid}. {@code
+ * since} is the epoch of the first registration of the process that wrote the znode (written only
+ * by re-registrations; absent, it is the znode's own czxid): twins are ranked by it, so that a
+ * process re-registering after a loss never outranks a process that started after it.
  */
 final class MemberData {
   static final String FORMAT_KEY = "handoff-member";
   static final String FORMAT_VERSION = "1";
 
+  /** A decoded payload: the member, and the first epoch of its process. */
+  record Payload(Member member, long since) {}
+
   private MemberData() {}
 
+  /** The payload of a first registration. */
   static byte[] encode(Member member, String incarnation) {
+    return encode(member, incarnation, 0);
+  }
+
+  /**
+   * The payload of a registration of a process whose first registration had epoch {@code since} (0:
+   * this is the first, the znode's own czxid will say it).
+   */
+  static byte[] encode(Member member, String incarnation, long since) {
     var text =
         FORMAT_KEY
             + "="
@@ -36,7 +51,8 @@ final class MemberData {
             + enc(incarnation)
             + "\nstate="
             + member.state().name()
-            + "\n";
+            + "\n"
+            + (since > 0 ? "since=" + since + "\n" : "");
     return text.getBytes(StandardCharsets.UTF_8);
   }
 
@@ -45,6 +61,14 @@ final class MemberData {
    * (missing keys, unknown state, not our format).
    */
   static Optional<Member> decode(byte[] data, long epoch) {
+    return read(data, epoch).map(Payload::member);
+  }
+
+  /**
+   * Reads a payload with its {@code since} (the epoch itself when absent or unreadable). Empty if
+   * the bytes are not a member payload.
+   */
+  static Optional<Payload> read(byte[] data, long epoch) {
     if (data == null) {
       return Optional.empty();
     }
@@ -69,7 +93,21 @@ final class MemberData {
     if (id == null || id.isEmpty() || host == null || version == null || state == null) {
       return Optional.empty();
     }
-    return Optional.of(new Member(id, epoch, host, version, state));
+    return Optional.of(
+        new Payload(
+            new Member(id, epoch, host, version, state), sinceOf(fields.get("since"), epoch)));
+  }
+
+  private static long sinceOf(String value, long epoch) {
+    if (value == null) {
+      return epoch;
+    }
+    try {
+      long since = Long.parseLong(value);
+      return since > 0 && since <= epoch ? since : epoch;
+    } catch (NumberFormatException e) {
+      return epoch;
+    }
   }
 
   private static MemberState stateOf(String name) {

@@ -8,6 +8,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * The one thread ({@code handoff-zk-loop-<memberId>}) on which a member handles every ZooKeeper
  * result and timer, and the member's lifecycle (latent, started, closed). State that this package
  * calls "confined to the loop thread" is only touched from tasks run here; tasks that would run
- * after {@link #close()} are dropped, so late ZooKeeper callbacks report nothing.
+ * after {@link #close()} are dropped, so late ZooKeeper callbacks report nothing. The thread runs
+ * at maximum priority (where the JVM maps priorities to the OS): its work is small, and a node busy
+ * with its own work must still see its membership change promptly.
  */
 final class MembershipLoop {
 
@@ -36,7 +39,8 @@ final class MembershipLoop {
   MembershipLoop(String memberId) {
     this.memberId = memberId;
     this.executor =
-        new ScheduledThreadPoolExecutor(1, daemon(THREAD_PREFIX + threadSuffix(memberId)));
+        new ScheduledThreadPoolExecutor(
+            1, daemon(THREAD_PREFIX + threadSuffix(memberId), Thread.MAX_PRIORITY));
     // Timers (start timeout, retries) are dropped on close instead of holding the thread.
     executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
   }
@@ -134,11 +138,23 @@ final class MembershipLoop {
   }
 
   static ThreadFactory daemon(String name) {
+    return daemon(name, Thread.NORM_PRIORITY);
+  }
+
+  /** Daemon threads named {@code name}, at {@code priority}. */
+  static ThreadFactory daemon(String name, int priority) {
     return r -> {
       var t = new Thread(r, name);
       t.setDaemon(true);
+      t.setPriority(priority);
       return t;
     };
+  }
+
+  /** Daemon threads named {@code prefix} and a number, at {@code priority}. */
+  static ThreadFactory numberedDaemons(String prefix, int priority) {
+    var ids = new AtomicInteger();
+    return r -> daemon(prefix + ids.incrementAndGet(), priority).newThread(r);
   }
 
   /**

@@ -7,11 +7,15 @@ import dev.handoff.MemberState;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.CuratorEvent;
 import org.apache.zookeeper.CreateMode;
@@ -28,9 +32,21 @@ import org.slf4j.LoggerFactory;
  * one, whose czxid is the new epoch. Confined to the loop thread, except the methods that say
  * otherwise.
  *
+ * <p><b>Writable.</b> A new registration becomes writable once a member list read after it has been
+ * fully read without a newer twin in it, and while the {@link Lease} of its session holds. That is
+ * when {@code start()} completes (first registration) or {@code REREGISTERED} is reported (later
+ * ones).
+ *
+ * <p><b>Twins.</b> Another live znode with this member id that this process did not create is a
+ * twin. Twins are ranked by the first epoch of their process ({@code since} in the payload): a
+ * re-registration after a loss keeps its process's rank, so a zombie that comes back never outranks
+ * a process started after it. The newer process logs a warning; the older is superseded ({@link
+ * #supersede}).
+ *
  * <p>A registration attempt that fails on connection trouble is tried again as the configured
  * Curator {@code RetryPolicy} allows ({@link RegistrationRetries}); when the policy gives up, a
- * pending {@code start()} fails, and otherwise the next connection state change starts over.
+ * pending {@code start()} fails, and otherwise the next connection state change starts over. After
+ * a lost registration, registering again waits as {@link RegistrationBackoff} says.
  */
 final class Registration implements GroupWatcher.Reads {
 
@@ -51,23 +67,33 @@ final class Registration implements GroupWatcher.Reads {
   private final GroupWatcher group;
   private final Runnable closeMembership;
   private final RegistrationRetries retries;
+  private final RegistrationBackoff backoff;
+  private final Lease lease;
+  private final SessionHeartbeat heartbeat;
+  private final LongSupplier nanoTime;
   private final CompletableFuture<Member> started = new CompletableFuture<>();
   private final AtomicReference<CompletableFuture<Void>> leaving = new AtomicReference<>();
 
   // Read from any thread, written on the loop thread.
   private volatile Member self;
-  private volatile boolean writable;
+  private volatile long writableSession; // the session of a verified registration, 0 if none
+  private volatile boolean superseded;
 
   // Confined to the loop thread.
   private Znode registration;
+  private boolean verified; // the current registration was checked and reported
   private final List<String> retired = new ArrayList<>(); // znodes of this node's lost sessions
+  private final Set<String> ownNames = new HashSet<>(); // every znode this process created
+  private final Set<String> twinsWarnedAbout = new HashSet<>();
   private final List<CompletableFuture<Void>> announcesAwaitingRegistration = new ArrayList<>();
   private MemberState desiredState = MemberState.STARTING;
   private boolean registering;
   private boolean everRegistered;
+  private long processEpoch; // epoch of this process's first registration, 0 before
   private long sessionGeneration;
   private ScheduledFuture<?> pendingRetry;
-  private int firstSyncRequest = Integer.MAX_VALUE;
+  private ScheduledFuture<?> pendingBackoff;
+  private long registerNotBefore;
   private int ownZnodeVisibleFrom = Integer.MAX_VALUE;
 
   /**
@@ -79,6 +105,8 @@ final class Registration implements GroupWatcher.Reads {
       MembershipLoop loop,
       MemberEvents events,
       GroupWatcher group,
+      Lease lease,
+      SessionHeartbeat heartbeat,
       Runnable closeMembership) {
     this.settings = settings;
     this.membersPath = settings.membersPath();
@@ -86,10 +114,14 @@ final class Registration implements GroupWatcher.Reads {
     this.loop = loop;
     this.events = events;
     this.group = group;
+    this.lease = lease;
+    this.heartbeat = heartbeat;
     this.closeMembership = closeMembership;
+    this.nanoTime = System::nanoTime;
     this.retries =
-        new RegistrationRetries(
-            () -> client.getZookeeperClient().getRetryPolicy(), System::nanoTime);
+        new RegistrationRetries(() -> client.getZookeeperClient().getRetryPolicy(), nanoTime);
+    this.backoff = new RegistrationBackoff(nanoTime);
+    this.registerNotBefore = nanoTime.getAsLong();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -108,8 +140,18 @@ final class Registration implements GroupWatcher.Reads {
     return self;
   }
 
+  /**
+   * True while a verified registration's session holds its lease: see {@link
+   * ZkMembership#writable()}.
+   */
   boolean writable() {
-    return writable;
+    long session = writableSession;
+    return session != 0 && lease.holds(session);
+  }
+
+  /** True once a newer incarnation of this member id superseded this one (final). */
+  boolean superseded() {
+    return superseded;
   }
 
   /** Stores {@code state} in the znode; see {@link ZkMembership#announce}. */
@@ -131,7 +173,7 @@ final class Registration implements GroupWatcher.Reads {
 
   /** The member is closing: stop writing at once. */
   void stopWriting() {
-    writable = false;
+    writableSession = 0;
   }
 
   /** The member is closed: every pending future fails. Runs on the loop thread after close. */
@@ -170,25 +212,63 @@ final class Registration implements GroupWatcher.Reads {
    */
   void sessionLost() {
     sessionGeneration++;
-    writable = false;
+    writableSession = 0;
     if (registration != null) {
       group.markExpired(registration.name());
       retired.add(registration.path());
       registration = null;
+      verified = false;
+      backOffAfterLoss();
     }
   }
 
   /**
-   * Registers this incarnation unless it is registered or an attempt is in flight. Starts a new
-   * sequence of attempts, counted by the retry policy from here.
+   * Registers this incarnation unless it is registered, an attempt is in flight, or it was
+   * superseded. Waits first if a lost registration asks for a back-off. Starts a new sequence of
+   * attempts, counted by the retry policy from here.
    */
   void register() {
-    if (registering || registration != null || loop.closed()) {
+    if (registering || registration != null || superseded || loop.closed()) {
+      return;
+    }
+    var newer = newerTwin();
+    if (newer != null) {
+      supersede(newer); // seen while this node was away: do not come back at all
+      return;
+    }
+    long waitNanos = registerNotBefore - nanoTime.getAsLong();
+    if (waitNanos > 0) {
+      if (pendingBackoff == null) {
+        pendingBackoff =
+            loop.schedule(
+                () -> {
+                  pendingBackoff = null;
+                  if (client.getZookeeperClient().isConnected()) {
+                    register();
+                  }
+                },
+                TimeUnit.NANOSECONDS.toMillis(waitNanos) + 1);
+      }
       return;
     }
     cancelPendingRetry();
     retries.firstAttempt();
     attempt();
+  }
+
+  /** A registration was just lost: when may the next one be made? */
+  private void backOffAfterLoss() {
+    var delay = backoff.lost();
+    registerNotBefore = nanoTime.getAsLong() + delay.toNanos();
+    if (!delay.isZero()) {
+      log.warn(
+          "Member '{}' lost {} registrations in a row, each less than {} s after making it:"
+              + " registering again in {} ms",
+          settings.memberId(),
+          backoff.quickLosses(),
+          RegistrationBackoff.STABLE.toSeconds(),
+          delay.toMillis());
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -212,30 +292,34 @@ final class Registration implements GroupWatcher.Reads {
     retired.clear();
     var incarnation = UUID.randomUUID().toString();
     var path = membersPath + "/" + encodeName(settings.memberId()) + "@" + incarnation;
+    ownNames.add(nodeName(path));
     var draft =
         new Member(settings.memberId(), 0, settings.host(), settings.version(), desiredState);
     long generation = sessionGeneration;
     var stat = new Stat();
+    long sent = nanoTime.getAsLong();
     try {
       client
           .create()
           .storingStatIn(stat)
           .creatingParentsIfNeeded()
           .withMode(CreateMode.EPHEMERAL)
-          .inBackground((c, e) -> onCreated(e, path, draft, generation, stat), loop.executor())
-          .forPath(path, MemberData.encode(draft, incarnation));
+          .inBackground(
+              (c, e) -> onCreated(e, path, draft, generation, stat, sent), loop.executor())
+          .forPath(path, MemberData.encode(draft, incarnation, processEpoch));
     } catch (Exception e) {
       registering = false;
       log.warn("Could not send the registration of member '{}'", settings.memberId(), e);
     }
   }
 
-  private void onCreated(CuratorEvent e, String path, Member draft, long generation, Stat stored) {
+  private void onCreated(
+      CuratorEvent e, String path, Member draft, long generation, Stat stored, long sent) {
     registering = false;
     var code = Code.get(e.getResultCode());
     if (code == Code.NODEEXISTS) {
       // A create retried after a lost reply: the znode is ours only if our session owns it.
-      confirmOwnZnode(path, draft, generation);
+      confirmOwnZnode(path, draft, generation, sent);
       return;
     }
     if (code != Code.OK) {
@@ -245,13 +329,13 @@ final class Registration implements GroupWatcher.Reads {
     var stat = e.getStat() != null ? e.getStat() : stored;
     if (stat.getCzxid() == 0) {
       // No stat came back: read it, since the czxid is the epoch.
-      confirmOwnZnode(path, draft, generation);
+      confirmOwnZnode(path, draft, generation, sent);
       return;
     }
-    accept(path, draft, generation, stat.getCzxid(), stat.getEphemeralOwner());
+    accept(path, draft, generation, stat.getCzxid(), stat.getEphemeralOwner(), sent);
   }
 
-  private void confirmOwnZnode(String path, Member draft, long generation) {
+  private void confirmOwnZnode(String path, Member draft, long generation, long sent) {
     registering = true;
     try {
       client
@@ -263,7 +347,7 @@ final class Registration implements GroupWatcher.Reads {
                 if (e.getResultCode() == Code.OK.intValue()
                     && stat != null
                     && stat.getEphemeralOwner() == sessionIdOf(client)) {
-                  accept(path, draft, generation, stat.getCzxid(), stat.getEphemeralOwner());
+                  accept(path, draft, generation, stat.getCzxid(), stat.getEphemeralOwner(), sent);
                 } else {
                   onRegistrationFailed(path, Code.get(e.getResultCode()));
                 }
@@ -276,39 +360,39 @@ final class Registration implements GroupWatcher.Reads {
     }
   }
 
-  private void accept(String path, Member draft, long generation, long epoch, long sessionId) {
-    if (generation != sessionGeneration || leaving.get() != null || loop.closed()) {
-      // Created on a session that has since been lost, or we are leaving: never use it.
+  private void accept(
+      String path, Member draft, long generation, long epoch, long sessionId, long sent) {
+    if (generation != sessionGeneration || leaving.get() != null || superseded || loop.closed()) {
+      // Created on a session that has since been lost, or we are leaving or superseded: never use
+      // it.
       deleteQuietly(path);
-      if (leaving.get() == null) {
-        retryLater(path, Code.SESSIONEXPIRED);
-      } else {
+      if (leaving.get() != null) {
         finishLeave();
+      } else if (!superseded) {
+        retryLater(path, Code.SESSIONEXPIRED);
       }
       return;
     }
     cancelPendingRetry();
+    // A create is checked by the leader like a sync: its answer counts for the lease.
+    heartbeat.answered(sessionId, sent);
     var member = new Member(draft.id(), epoch, draft.host(), draft.version(), draft.state());
     registration = new Znode(path, sessionId, generation, member);
+    verified = false;
     self = member;
-    writable = true;
-    log.info("Member {} registered at {}", member.writerId(), path);
-    boolean first = !everRegistered;
-    everRegistered = true;
-    if (!first) {
-      events.publish(new ConnectionChanged(ConnectionState.REREGISTERED, member));
+    if (processEpoch == 0) {
+      processEpoch = epoch;
     }
+    backoff.registered();
+    log.info("Member {} registered at {}", member.writerId(), path);
+    everRegistered = true;
     if (desiredState != draft.state()) {
       writeState(desiredState, null);
     } else {
       announcesAwaitingRegistration.forEach(f -> f.complete(null));
       announcesAwaitingRegistration.clear();
     }
-    int request = group.refresh();
-    ownZnodeVisibleFrom = request;
-    if (first) {
-      firstSyncRequest = request;
-    }
+    ownZnodeVisibleFrom = group.refresh();
   }
 
   private void onRegistrationFailed(String path, Code code) {
@@ -432,12 +516,19 @@ final class Registration implements GroupWatcher.Reads {
     if (request >= ownZnodeVisibleFrom) {
       checkOwnZnode(children);
     }
-    maybeFinishStart();
+    checkTwins();
+    maybeVerify();
   }
 
   @Override
   public void memberRead() {
-    maybeFinishStart();
+    checkTwins();
+    maybeVerify();
+  }
+
+  /** The lease may hold now (a heartbeat was answered). */
+  void leaseRenewed() {
+    maybeVerify();
   }
 
   /**
@@ -451,15 +542,129 @@ final class Registration implements GroupWatcher.Reads {
     }
     log.warn("Registration znode {} of {} vanished; registering again", reg.path(), reg.member());
     registration = null;
-    writable = false;
+    verified = false;
+    writableSession = 0;
+    backOffAfterLoss();
     events.publish(new ConnectionChanged(ConnectionState.LOST, self));
     register();
   }
 
-  /** Start completes once a member list read after registering has been fully read. */
-  private void maybeFinishStart() {
-    if (group.fullyRead(firstSyncRequest) && !started.isDone()) {
+  /**
+   * A registration becomes writable once a member list read after it is fully read, no newer twin
+   * was in it, and its session holds the lease. Then start() completes (first registration) or
+   * REREGISTERED is reported (later ones).
+   */
+  private void maybeVerify() {
+    var reg = registration;
+    if (reg == null
+        || verified
+        || superseded
+        || !group.fullyRead(ownZnodeVisibleFrom)
+        || !lease.holds(reg.sessionId())) {
+      return;
+    }
+    verified = true;
+    writableSession = reg.sessionId();
+    if (!started.isDone()) {
       started.complete(self);
+    } else {
+      events.publish(new ConnectionChanged(ConnectionState.REREGISTERED, self));
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Loop thread: twins
+
+  /** Reacts to every other live incarnation of this member id that the group view holds. */
+  private void checkTwins() {
+    if (registration == null || superseded) {
+      return;
+    }
+    var newer = newerTwin();
+    if (newer != null) {
+      supersede(newer);
+      return;
+    }
+    for (var twin : group.incarnationsOf(settings.memberId())) {
+      if (!ownNames.contains(twin.name()) && twinsWarnedAbout.add(twin.name())) {
+        log.warn(
+            "Member id '{}' has two live incarnations: {} (this one, on {}, a process first"
+                + " registered at epoch {}) and {} (on {}, a process first registered at epoch"
+                + " {}). This process came later and wins; the older one stops writing and removes"
+                + " itself. Give every member a unique id, and check for a replaced pod or process"
+                + " that still runs.",
+            settings.memberId(),
+            self.writerId(),
+            settings.host(),
+            processEpoch,
+            twin.member().writerId(),
+            twin.member().host(),
+            twin.since());
+      }
+    }
+  }
+
+  /**
+   * A live incarnation of this member id from a process whose first registration came after this
+   * process's, or null. Never before this process has registered once.
+   */
+  private GroupView.Incarnation newerTwin() {
+    if (processEpoch == 0) {
+      return null;
+    }
+    for (var twin : group.incarnationsOf(settings.memberId())) {
+      if (!ownNames.contains(twin.name()) && twin.since() > processEpoch) {
+        return twin;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A newer incarnation of this member id is live: this one stops writing for good, reports {@code
+   * SUPERSEDED}, deletes its znode (peers see it go down with {@code EXPIRED}: it stopped without
+   * handing anything over, as after a crash) and never registers again.
+   */
+  private void supersede(GroupView.Incarnation newer) {
+    superseded = true;
+    writableSession = 0;
+    verified = false;
+    cancelPendingRetry();
+    if (pendingBackoff != null) {
+      pendingBackoff.cancel(false);
+      pendingBackoff = null;
+    }
+    var reg = registration;
+    registration = null;
+    log.error(
+        "Member {} (on {}, a process first registered at epoch {}) is superseded by {} (on {}, a"
+            + " process first registered at epoch {}), a later process with member id '{}': this"
+            + " one stops writing for good and removes its registration. Give every member a"
+            + " unique id, and check for a replaced pod or process that still runs.",
+        self == null ? settings.memberId() : self.writerId(),
+        settings.host(),
+        processEpoch,
+        newer.member().writerId(),
+        newer.member().host(),
+        newer.since(),
+        settings.memberId());
+    if (reg != null) {
+      group.markExpired(reg.name());
+      deleteQuietly(reg.path());
+    }
+    retired.forEach(this::deleteQuietly);
+    retired.clear();
+    var error =
+        new IllegalStateException(
+            "member '"
+                + settings.memberId()
+                + "' was superseded by "
+                + newer.member().writerId()
+                + ", a newer incarnation of the same member id");
+    failAwaitingAnnounces(error);
+    started.completeExceptionally(error);
+    if (everRegistered) {
+      events.publish(new ConnectionChanged(ConnectionState.SUPERSEDED, self));
     }
   }
 
@@ -467,6 +672,15 @@ final class Registration implements GroupWatcher.Reads {
   // Loop thread: announce and leave
 
   private void announceOnLoop(MemberState state, CompletableFuture<Void> done) {
+    if (superseded) {
+      done.completeExceptionally(
+          new IllegalStateException(
+              "member '"
+                  + settings.memberId()
+                  + "' was superseded by a newer incarnation; cannot announce "
+                  + state));
+      return;
+    }
     if (leaving.get() != null && state != MemberState.LEAVING) {
       done.completeExceptionally(
           new IllegalStateException(
@@ -516,7 +730,7 @@ final class Registration implements GroupWatcher.Reads {
                 }
               },
               loop.executor())
-          .forPath(reg.path(), MemberData.encode(updated, incarnationOf(reg.path())));
+          .forPath(reg.path(), MemberData.encode(updated, incarnationOf(reg.path()), sinceOf(reg)));
     } catch (Exception e) {
       if (done != null) {
         done.completeExceptionally(e);
@@ -539,7 +753,9 @@ final class Registration implements GroupWatcher.Reads {
       client
           .setData()
           .inBackground((c, e) -> deleteOwnZnode(reg), loop.executor())
-          .forPath(reg.path(), MemberData.encode(leavingMember, incarnationOf(reg.path())));
+          .forPath(
+              reg.path(),
+              MemberData.encode(leavingMember, incarnationOf(reg.path()), sinceOf(reg)));
     } catch (Exception e) {
       deleteOwnZnode(reg);
     }
@@ -570,7 +786,12 @@ final class Registration implements GroupWatcher.Reads {
       return;
     }
     cancelPendingRetry();
-    writable = false;
+    if (pendingBackoff != null) {
+      pendingBackoff.cancel(false);
+      pendingBackoff = null;
+    }
+    writableSession = 0;
+    verified = false;
     // Znodes of this node's lost sessions that the server may still hold: remove them too.
     retired.forEach(this::deleteQuietly);
     retired.clear();
@@ -607,6 +828,11 @@ final class Registration implements GroupWatcher.Reads {
     } catch (Exception e) {
       return -1;
     }
+  }
+
+  /** The {@code since} to store in {@code reg}'s payload: 0 for the process's first znode. */
+  private long sinceOf(Znode reg) {
+    return reg.member().epoch() == processEpoch ? 0 : processEpoch;
   }
 
   private static String nodeName(String path) {

@@ -4,10 +4,12 @@ import dev.handoff.Member;
 import dev.handoff.MemberEvent;
 import dev.handoff.MemberState;
 import dev.handoff.spi.Membership;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.CuratorEventType;
@@ -32,13 +34,21 @@ import org.slf4j.LoggerFactory;
  * went down and came back while this node was not watching is reported as down, then up:
  * incarnations are told apart by znode, never by data version.
  *
- * <p><b>Connection loss.</b> {@code SUSPENDED}: reported; this node stays {@linkplain #writable()
- * writable} (its session may still be alive). {@code RECONNECTED} with the same session: reported,
- * then the member list is read again and anything that changed unseen is reported. {@code LOST}
- * (the session expired): reported, {@link #writable()} turns false at once; once a new session is
- * established this node registers a new znode and reports {@code ConnectionChanged(REREGISTERED,
- * newSelf)} with a higher epoch, after which it is writable again. Connection events are reported
- * once this incarnation has registered for the first time.
+ * <p><b>Connection loss.</b> {@link #writable()} follows the session's lease, not Curator's states:
+ * it turns false on its own once the session can no longer be proven alive. {@code SUSPENDED}:
+ * reported. {@code RECONNECTED} with the same session: reported, then the member list is read again
+ * and anything that changed unseen is reported. {@code LOST} (the session expired): reported,
+ * {@link #writable()} is false from then on; once a new session is established this node registers
+ * a new znode (at once the first time; after quick repeated losses with a growing delay, 1 s
+ * doubling up to 30 s) and reports {@code ConnectionChanged(REREGISTERED, newSelf)} with a higher
+ * epoch, after which it is writable again. Connection events are reported once this incarnation has
+ * registered for the first time.
+ *
+ * <p><b>Twins.</b> Another live registration with this member id, from another process, is a twin.
+ * The process that registered first is the older (a re-registration after a loss keeps its
+ * process's rank). The older is superseded: it reports {@code ConnectionChanged(SUPERSEDED, self)},
+ * is never writable again, deletes its znode (peers see {@code MemberDown(EXPIRED)}) and never
+ * registers again. The newer logs a warning naming both and carries on.
  *
  * <p><b>Lifecycle.</b> {@link #start()} is idempotent: every call returns the same future, and
  * after {@link #close()} it returns a failed future. {@code close()} is idempotent and never
@@ -56,16 +66,32 @@ public final class ZkMembership implements Membership {
   private final MembershipLoop loop;
   private final MemberEvents events;
   private final GroupWatcher group;
+  private final Lease lease;
+  private final SessionHeartbeat heartbeat;
   private final Registration registration;
   private final ConnectionStates connection;
 
   ZkMembership(ZkSettings settings) {
     this.settings = settings;
-    this.client = settings.newClient();
+    var handles = new ClientHandles(System::nanoTime);
+    this.client = settings.newClient(handles);
     this.loop = new MembershipLoop(settings.memberId());
     this.events = new MemberEvents(settings.memberId());
     this.group = new GroupWatcher(client, settings.membersPath(), loop, events);
-    this.registration = new Registration(settings, client, loop, events, group, this::close);
+    this.lease = new Lease(System::nanoTime);
+    var registered = new AtomicReference<Registration>();
+    this.heartbeat =
+        new SessionHeartbeat(
+            settings.memberId(),
+            client,
+            handles,
+            lease,
+            settings.sessionTimeout(),
+            () -> loop.run(() -> registered.get().leaseRenewed()),
+            System::nanoTime);
+    this.registration =
+        new Registration(settings, client, loop, events, group, lease, heartbeat, this::close);
+    registered.set(registration);
     // The registration checks its own znode in, and finishes start() on, what the watcher reads.
     group.afterEachRead(registration);
     this.connection = new ConnectionStates(settings.memberId(), loop, events, group, registration);
@@ -105,6 +131,7 @@ public final class ZkMembership implements Membership {
                 }
               });
       client.start();
+      heartbeat.start();
       loop.schedule(this::onStartTimeout, settings.startTimeout().toMillis());
     } else if (loop.closed()) {
       started.completeExceptionally(loop.closedError());
@@ -150,8 +177,20 @@ public final class ZkMembership implements Membership {
   }
 
   /**
-   * True while this incarnation is registered on a live session: false before registration, from
-   * {@code LOST} until {@code REREGISTERED}, and after {@link #leave()} or {@link #close()}.
+   * True only while this incarnation is certainly still a member (see {@link
+   * Membership#writable()}): registered and checked (from {@code start()} completing, or from
+   * {@code REREGISTERED}), not {@code LOST}, not {@code SUPERSEDED}, no {@link #leave()} or {@link
+   * #close()}, and the session's <b>lease</b> holds.
+   *
+   * <p>The lease: with T the session timeout the server negotiated and a margin of {@code max(T/3,
+   * 1 s)} (at most T/2), the session is certainly alive while less than {@code T - margin} has
+   * passed, on {@link System#nanoTime()}, since the send time of the last request the server
+   * answered. This member sends a {@code sync} every T/4 for it (for the default 15 s: a lease of
+   * 10 s, renewed every 3.75 s). So {@code writable()} turns false on its own while the client is
+   * cut off or paused, before the server can have expired the session and well before Curator
+   * reports {@code SUSPENDED} or {@code LOST}; after a pause longer than the lease it is false from
+   * the first instant the process runs again. It becomes true again without an event when a later
+   * answer renews the lease (if the session survived), or after {@code REREGISTERED}.
    */
   @Override
   public boolean writable() {
@@ -198,6 +237,7 @@ public final class ZkMembership implements Membership {
       return;
     }
     registration.stopWriting();
+    heartbeat.close();
     try {
       client.close();
     } catch (RuntimeException e) {
@@ -284,6 +324,11 @@ public final class ZkMembership implements Membership {
 
   CuratorFramework curator() {
     return client;
+  }
+
+  /** What is left of the session's lease now (zero if none holds). */
+  Duration leaseRemaining() {
+    return lease.remaining();
   }
 
   String membersPath() {

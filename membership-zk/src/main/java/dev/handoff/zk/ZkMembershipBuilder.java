@@ -120,8 +120,12 @@ public final class ZkMembershipBuilder {
   }
 
   /**
-   * ZooKeeper session timeout (the server may clamp it to its min/max). A crashed member is
-   * reported EXPIRED about this long after it stopped. Default 15 s.
+   * ZooKeeper session timeout T (the server may clamp it to its min/max; the negotiated value is
+   * what counts). A crashed member is reported EXPIRED about T after it stopped; a live member
+   * paused or cut off for more than about 3T/4 may lose its session (it talks to the server at
+   * least every T/4), for more than T always does; {@link ZkMembership#writable()} holds a lease of
+   * {@code T - max(T/3, 1 s)}. Default 15 s: crashes detected in 15 s, pauses (GC, a saturated CPU)
+   * of up to about 11 s survived, a lease of 10 s renewed every 3.75 s.
    */
   public ZkMembershipBuilder sessionTimeout(Duration timeout) {
     setOnce("sessionTimeout", sessionTimeout, sessionTimeout);

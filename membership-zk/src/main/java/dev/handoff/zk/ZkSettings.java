@@ -34,10 +34,19 @@ record ZkSettings(
     return root + "/" + group + "/members";
   }
 
-  /** A new (not started) Curator client with these options. */
-  CuratorFramework newClient() {
+  /**
+   * A new (not started) Curator client with these options, making its ZooKeeper handles through
+   * {@code handles}. Curator's own threads (background operations, connection-state events) run at
+   * maximum priority, as the ZooKeeper client's do ({@link ClientHandles}).
+   */
+  CuratorFramework newClient(ClientHandles handles) {
     var builder =
         CuratorFrameworkFactory.builder()
+            .zookeeperFactory(handles)
+            .threadFactory(
+                MembershipLoop.numberedDaemons(
+                    "handoff-zk-curator-" + MembershipLoop.threadSuffix(memberId) + "-",
+                    Thread.MAX_PRIORITY))
             .connectString(connectString)
             .sessionTimeoutMs(millis(sessionTimeout))
             .connectionTimeoutMs(millis(connectionTimeout))

@@ -159,4 +159,22 @@ class GroupViewTest {
 
     assertThat(view.members()).extracting(Member::writerId).containsExactly("a#7", "a#9", "b#5");
   }
+
+  @Test
+  void listsTheLiveIncarnationsOfOneMemberIdWithTheFirstEpochOfTheirProcess() {
+    view.onChildren(List.of("x@1", "x@2", "y@1", "x@3"), out);
+    view.onData("x@1", 5, member("x", 5, MemberState.RUNNING), out);
+    view.onData("x@2", 9, member("x", 9, MemberState.STARTING), 3, out);
+    view.onData("y@1", 6, member("y", 6, MemberState.RUNNING), out);
+    // x@3 is not read yet: not an incarnation anyone can rank.
+
+    assertThat(view.incarnationsOf("x"))
+        .containsExactlyInAnyOrder(
+            new GroupView.Incarnation("x@1", member("x", 5, MemberState.RUNNING), 5),
+            new GroupView.Incarnation("x@2", member("x", 9, MemberState.STARTING), 3));
+    view.onChildren(List.of("x@2", "y@1", "x@3"), out);
+    assertThat(view.incarnationsOf("x"))
+        .extracting(GroupView.Incarnation::name)
+        .containsExactly("x@2");
+  }
 }

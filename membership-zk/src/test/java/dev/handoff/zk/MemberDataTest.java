@@ -42,4 +42,21 @@ class MemberDataTest {
                 "handoff-member=1\nid=%zz\nhost=h\nversion=v\nstate=RUNNING".getBytes(), 1))
         .isEmpty();
   }
+
+  @Test
+  void carriesTheFirstEpochOfTheProcessAndDefaultsItToTheZnodesOwn() {
+    var member = new Member("a", 0, "h", "v", MemberState.RUNNING);
+
+    assertThat(MemberData.read(MemberData.encode(member, "i"), 50L))
+        .contains(new MemberData.Payload(new Member("a", 50L, "h", "v", MemberState.RUNNING), 50L));
+    assertThat(MemberData.read(MemberData.encode(member, "i", 12L), 50L))
+        .contains(new MemberData.Payload(new Member("a", 50L, "h", "v", MemberState.RUNNING), 12L));
+    // A since that is not a number, or later than the znode itself, is not believed.
+    for (var since : new String[] {"x", "-3", "51"}) {
+      var text = "handoff-member=1\nid=a\nhost=h\nversion=v\nstate=RUNNING\nsince=" + since;
+      assertThat(MemberData.read(text.getBytes(StandardCharsets.UTF_8), 50L))
+          .map(MemberData.Payload::since)
+          .contains(50L);
+    }
+  }
 }

@@ -34,6 +34,10 @@ final class Recorder implements Consumer<MemberEvent> {
     return first(p).isPresent();
   }
 
+  List<Seen> all(Predicate<MemberEvent> p) {
+    return seen.stream().filter(s -> p.test(s.event())).toList();
+  }
+
   Optional<Seen> first(Predicate<MemberEvent> p) {
     return seen.stream().filter(s -> p.test(s.event())).findFirst();
   }

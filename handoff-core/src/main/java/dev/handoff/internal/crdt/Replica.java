@@ -47,6 +47,7 @@ public final class Replica {
     long hlc;
     long appliedAtMillis; // this node's wall clock when the record was applied here
     byte[] value; // null: ended (when live)
+    String handoverTo; // the writer this (owner's) record hands the session to, or null
     Slot next; // the session's other slots
     Slot hashNext; // the next session in the table bucket (heads only)
 
@@ -61,12 +62,14 @@ public final class Replica {
       if (state == null) {
         epoch = 0;
         value = null;
+        handoverTo = null;
       } else {
         epoch = state.epoch();
         claimOffset = state.claimOffset();
         seq = state.seq();
         hlc = state.hlc();
         value = state.value();
+        handoverTo = state.handoverTo();
       }
     }
 
@@ -79,7 +82,9 @@ public final class Replica {
     }
 
     SlotState state() {
-      return live() ? new SlotState(epoch, claimOffset, seq, hlc, value, value == null) : null;
+      return live()
+          ? new SlotState(epoch, claimOffset, seq, hlc, value, value == null, handoverTo)
+          : null;
     }
 
     long claim() {
@@ -190,7 +195,7 @@ public final class Replica {
   // Object sizes on a 64-bit JVM with compressed oops (the heap benchmark in handoff-bench checks
   // the total): a table reference per session, a slot per record kept.
   static final int TABLE_REF_BYTES = 4;
-  static final int SLOT_BYTES = 88;
+  static final int SLOT_BYTES = 96;
   static final int MARKER_BYTES = SLOT_BYTES + 40; // the marker slot + its queue entry
   static final int WRITER_BYTES = 120; // causal context entry + slot count entry
   static final int CLOUD_DOT_BYTES = 56;
@@ -503,7 +508,15 @@ public final class Replica {
   private static SessionView view(String session, Slot head, Slot best) {
     Slot v = valueSlot(head, best);
     return new SessionView(
-        session, best.writer, best.epoch, best.claim(), v.seq, v.hlc, v.value, v.ended());
+        session,
+        best.writer,
+        best.epoch,
+        best.claim(),
+        v.seq,
+        v.hlc,
+        v.value,
+        v.ended(),
+        best.offset == best.claim() ? null : best.handoverTo);
   }
 
   // ---------------------------------------------------------------- mutators (deltas)
@@ -524,10 +537,35 @@ public final class Replica {
     if (!best.writer.equals(Objects.requireNonNull(writer, "writer"))) {
       throw new FencingException(session, writer, best.writer, best.epoch);
     }
+    if (best.handoverTo != null && best.offset != best.claim()) {
+      throw new FencingException(session, writer, best.handoverTo, best.epoch + 1);
+    }
     return new SlotRecord(
         session,
         writer,
         new SlotState(best.epoch, best.claim(), nextSeq(writer), clock.now(), value, false));
+  }
+
+  /**
+   * Builds the record by which the owner {@code writer} hands {@code session} to {@code target}:
+   * its last write, carrying {@code value}. From then on the owner may not write the session; the
+   * target takes it with a claim of the next epoch (and the owner may take it back the same way if
+   * the target does not: of the two claims the first in the log wins).
+   *
+   * @throws FencingException if {@code writer} does not own the session or already handed it over
+   */
+  public SlotRecord release(String session, String writer, byte[] value, String target) {
+    Objects.requireNonNull(value, "value");
+    Objects.requireNonNull(target, "target");
+    SlotRecord stash = stash(session, writer, value); // checks ownership
+    SlotState s = stash.state();
+    if (s.claimOffset() == SlotState.SELF) {
+      throw new FencingException(session, writer, "nobody", 0); // nothing to hand over
+    }
+    return new SlotRecord(
+        session,
+        writer,
+        new SlotState(s.epoch(), s.claimOffset(), s.seq(), s.hlc(), value, false, target));
   }
 
   /**
@@ -566,7 +604,7 @@ public final class Replica {
    * Builds the record by which the owner ends {@code session}: it then reads as absent, and writes
    * of older epochs stay fenced until the ended slot is tombstoned (see {@link #slotsToTombstone}).
    *
-   * @throws FencingException if another writer owns the session
+   * @throws FencingException if another writer owns the session, or the owner handed it over
    * @throws IllegalStateException if the session has no live slot
    */
   public SlotRecord end(String session, String writer) {
@@ -576,6 +614,9 @@ public final class Replica {
     }
     if (!best.writer.equals(Objects.requireNonNull(writer, "writer"))) {
       throw new FencingException(session, writer, best.writer, best.epoch);
+    }
+    if (best.handoverTo != null && best.offset != best.claim()) {
+      throw new FencingException(session, writer, best.handoverTo, best.epoch + 1);
     }
     return new SlotRecord(
         session,

@@ -14,6 +14,7 @@ import java.util.Objects;
  * @param hlc hybrid logical clock timestamp of that write
  * @param value the state bytes, or {@code null} if {@code ended}
  * @param ended true when the owner ended the session: the session reads as absent
+ * @param handoverTo the writer the owner is handing the session to, or {@code null}
  */
 public record SessionView(
     String session,
@@ -23,7 +24,8 @@ public record SessionView(
     long seq,
     long hlc,
     byte[] value,
-    boolean ended) {
+    boolean ended,
+    String handoverTo) {
 
   public SessionView {
     Objects.requireNonNull(session, "session");
@@ -40,6 +42,7 @@ public record SessionView(
         && seq == v.seq
         && hlc == v.hlc
         && ended == v.ended
+        && Objects.equals(handoverTo, v.handoverTo)
         && Arrays.equals(value, v.value);
   }
 
@@ -64,6 +67,7 @@ public record SessionView(
         + hlc
         + " "
         + v
+        + (handoverTo == null ? "" : " handover->" + handoverTo)
         + "}";
   }
 }

@@ -25,6 +25,32 @@ record NodeConfig(
     Map<String, String> zookeeperClientProperties,
     String zookeeperJaasFile) {
 
+  /** A node of a plain environment: no client security settings. */
+  NodeConfig(
+      String bootstrapServers,
+      String zookeeperConnect,
+      String topic,
+      int partitions,
+      int replicationFactor,
+      String memberId,
+      Duration sessionTimeout,
+      Duration endedRetention,
+      Map<String, String> topicConfig) {
+    this(
+        bootstrapServers,
+        zookeeperConnect,
+        topic,
+        partitions,
+        replicationFactor,
+        memberId,
+        sessionTimeout,
+        endedRetention,
+        topicConfig,
+        Map.of(),
+        Map.of(),
+        null);
+  }
+
   List<String> toArgs() {
     var args = new ArrayList<String>();
     add(args, "bootstrap", bootstrapServers);
