@@ -5,8 +5,13 @@ import dev.handoff.Member;
 import dev.handoff.StateHandoff;
 import dev.handoff.kafka.AvroStateCodec;
 import dev.handoff.kafka.KafkaDeltaLog;
+import dev.handoff.micrometer.HandoffMetrics;
+import dev.handoff.micrometer.KafkaDeltaLogMetrics;
 import dev.handoff.spi.StateCodecException;
 import dev.handoff.zk.ZkMembership;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -66,6 +71,9 @@ public final class GameNode {
   private final boolean knowsLevels;
   private final int stashEveryTicks;
   private final StateHandoff<GenericRecord> handoff;
+  // What the report shows of the node's meters: a registry of the node's own, no exporter.
+  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  private final HandoffMetrics metrics;
   private final ScheduledExecutorService ticker =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -102,6 +110,13 @@ public final class GameNode {
             .clientProperty("fetch.max.wait.ms", "25")
             .build();
     var codec = AvroStateCodec.generic(schema, deltaLog);
+    this.metrics =
+        HandoffMetrics.builder()
+            .topic(settings.topic())
+            .group(settings.topic())
+            .member(settings.memberId())
+            .tag("version", settings.version())
+            .build();
     var membership =
         ZkMembership.builder()
             .connectString(settings.zookeeper())
@@ -119,7 +134,10 @@ public final class GameNode {
             .codec(codec)
             .name(settings.memberId())
             .sweepInterval(Duration.ofSeconds(2))
+            .operationRecorder(metrics)
             .build();
+    metrics.monitor(handoff).bindTo(meters);
+    new KafkaDeltaLogMetrics(deltaLog, metrics.tags()).bindTo(meters);
   }
 
   public static void main(String[] argv) {
@@ -392,6 +410,25 @@ public final class GameNode {
         new NodeMessage.Stats(
             hosted.size(), acked.get(), stashFailures.get(), peeks.get(), decodeErrors.get()),
         true);
+    emit(meterReadings(), false);
+  }
+
+  /** A few of the node's meters, as the orchestrator's report shows them. */
+  private NodeMessage.Meters meterReadings() {
+    Timer stash = meters.find("handoff.stash").tag("outcome", "ok").timer();
+    Timer pickup = meters.find("handoff.pickup").tag("outcome", "ok").timer();
+    Counter fenced = meters.find("handoff.writes.fenced").counter();
+    double skipped = 0;
+    for (var c : meters.find("handoff.records.skipped").functionCounters()) {
+      skipped += c.count();
+    }
+    return new NodeMessage.Meters(
+        stash == null ? 0 : stash.count(),
+        stash == null ? 0 : stash.mean(TimeUnit.MILLISECONDS),
+        pickup == null ? 0 : pickup.count(),
+        pickup == null ? 0 : pickup.mean(TimeUnit.MILLISECONDS),
+        fenced == null ? 0 : (long) fenced.count(),
+        (long) skipped);
   }
 
   /**

@@ -111,6 +111,7 @@ final class Ledger {
     NodeMessage.Adopting adopting;
     int hostingAtSignal = -1;
     NodeMessage.Stats stats;
+    NodeMessage.Meters meters;
     NodeMessage.Stashed stashed;
     final Map<String, Long> awaitingFinalAck = new HashMap<>();
   }
@@ -186,6 +187,8 @@ final class Ledger {
       c.adopting = a;
     } else if (m instanceof NodeMessage.Stats s) {
       c.stats = s;
+    } else if (m instanceof NodeMessage.Meters x) {
+      c.meters = x;
     } else if (m instanceof NodeMessage.Stashed s) {
       c.stashed = s;
     }
@@ -370,6 +373,30 @@ final class Ledger {
         decodeErrors += c.stats.decodeErrors();
       }
     }
+    long meteredStashes = 0;
+    long meteredPickups = 0;
+    double stashMillis = 0;
+    double pickupMillis = 0;
+    long fenced = 0;
+    long skipped = 0;
+    for (HostCounters c : hosts.values()) {
+      if (c.meters != null) {
+        meteredStashes += c.meters.stashes();
+        stashMillis += c.meters.stashes() * c.meters.stashMeanMs();
+        meteredPickups += c.meters.pickups();
+        pickupMillis += c.meters.pickups() * c.meters.pickupMeanMs();
+        fenced += c.meters.fenced();
+        skipped += c.meters.skipped();
+      }
+    }
+    var meters =
+        new Report.Meters(
+            meteredStashes,
+            meteredStashes == 0 ? 0 : stashMillis / meteredStashes,
+            meteredPickups,
+            meteredPickups == 0 ? 0 : pickupMillis / meteredPickups,
+            fenced,
+            skipped);
     var rolls = new ArrayList<Report.Roll>();
     for (Replacement r : replacements) {
       HostCounters o = hosts.getOrDefault(r.old(), new HostCounters());
@@ -417,7 +444,8 @@ final class Ledger {
         crashResumed,
         Report.Percentiles.of(crashAges.stream().mapToDouble(Double::doubleValue).toArray()),
         rolls,
-        elapsed);
+        elapsed,
+        meters);
   }
 
   /** Milliseconds from {@code p}'s signal to {@code micros}, or -1 if either is unknown. */

@@ -104,6 +104,32 @@ sealed interface NodeMessage {
     }
   }
 
+  /**
+   * A few of the node's Micrometer meters (handoff-micrometer), every second: successful stashes
+   * and pickups with their mean time, fenced writes, log records skipped.
+   */
+  record Meters(
+      long stashes,
+      double stashMeanMs,
+      long pickups,
+      double pickupMeanMs,
+      long fenced,
+      long skipped)
+      implements NodeMessage {
+    @Override
+    public String encode() {
+      return String.format(
+          java.util.Locale.ROOT,
+          "METERS %d %.3f %d %.3f %d %d",
+          stashes,
+          stashMeanMs,
+          pickups,
+          pickupMeanMs,
+          fenced,
+          skipped);
+    }
+  }
+
   /** Counters, every second. */
   record Stats(int hosting, long acked, long stashFailures, long peeks, long decodeErrors)
       implements NodeMessage {
@@ -160,6 +186,14 @@ sealed interface NodeMessage {
           return new PickupFailed(p[1], rest(p, 2));
         case "HOSTED":
           return new Hosted(Integer.parseInt(p[1]) == 0 ? List.of() : List.of(p[2].split(",")));
+        case "METERS":
+          return new Meters(
+              Long.parseLong(p[1]),
+              Double.parseDouble(p[2]),
+              Long.parseLong(p[3]),
+              Double.parseDouble(p[4]),
+              Long.parseLong(p[5]),
+              Long.parseLong(p[6]));
         case "STATS":
           return new Stats(
               Integer.parseInt(p[1]),

@@ -34,6 +34,7 @@ import java.util.Locale;
  * @param crashStateAge how old that stash was when the node was killed (ms)
  * @param rolls one row per replaced node
  * @param elapsed wall time of the whole run
+ * @param meters a few of the nodes' Micrometer meters
  */
 public record Report(
     String scenario,
@@ -56,7 +57,27 @@ public record Report(
     int crashResumed,
     Percentiles crashStateAge,
     List<Roll> rolls,
-    Duration elapsed) {
+    Duration elapsed,
+    Meters meters) {
+
+  /**
+   * A few of the nodes' Micrometer meters (handoff-micrometer), summed over every node incarnation
+   * as each last reported them.
+   *
+   * @param stashes successful stashes ({@code handoff.stash}, outcome ok)
+   * @param stashMeanMs their mean time
+   * @param pickups successful pickups ({@code handoff.pickup}, outcome ok)
+   * @param pickupMeanMs their mean time
+   * @param fenced fenced writes ({@code handoff.writes.fenced})
+   * @param skipped log records skipped ({@code handoff.records.skipped}, every reason)
+   */
+  public record Meters(
+      long stashes,
+      double stashMeanMs,
+      long pickups,
+      double pickupMeanMs,
+      long fenced,
+      long skipped) {}
 
   /** True if nothing was lost, stale or duplicated. */
   public boolean passed() {
@@ -134,6 +155,19 @@ public record Report(
     t.row("stashes acknowledged / failed", stashesAcked + " / " + stashFailures);
     t.row("cross-version reads / decode errors", peeks + " / " + decodeErrors);
     t.row("pickups failed", num(pickupFailures));
+    t.row(
+        "meters: stashes ok (mean) / pickups ok (mean)",
+        num(meters.stashes())
+            + " ("
+            + ms(meters.stashMeanMs())
+            + ") / "
+            + num(meters.pickups())
+            + " ("
+            + ms(meters.pickupMeanMs())
+            + ")");
+    t.row(
+        "meters: fenced writes / records skipped",
+        num(meters.fenced()) + " / " + num(meters.skipped()));
     if (crashedNode != null) {
       t.row("crash: sessions resumed from periodic stash", num(crashResumed));
       t.row(

@@ -133,6 +133,10 @@ public final class KafkaDeltaLog implements DeltaLog {
   private volatile Throwable failure;
   private volatile boolean ready;
   private volatile List<String> topicWarnings = List.of();
+  private volatile Clients clients;
+  private volatile ReplayProgress lastProgress;
+  private final java.util.List<Consumer<Clients>> clientListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   KafkaDeltaLog(LogSettings settings) {
     this.settings = settings;
@@ -340,6 +344,98 @@ public final class KafkaDeltaLog implements DeltaLog {
   /** The topic this log reads and writes. */
   public String topic() {
     return settings.topic();
+  }
+
+  // ------------------------------------------------------------------ monitoring hooks
+
+  /**
+   * The Kafka clients of a started log, handed out for binding their metrics (for example
+   * Micrometer's {@code KafkaClientMetrics}). For monitoring only: call nothing on them but {@code
+   * metrics()}; the log owns them (the consumer is not thread-safe) and closes them.
+   *
+   * @param producer the producer that appends
+   * @param reader the consumer of the reader thread
+   * @param admin the admin client of the barrier and the topic checks
+   */
+  public record Clients(
+      org.apache.kafka.clients.producer.Producer<byte[], byte[]> producer,
+      org.apache.kafka.clients.consumer.Consumer<?, ?> reader,
+      Admin admin) {}
+
+  /**
+   * Calls {@code listener} with the clients once the reader has created them (during {@link
+   * #start}), or at once if it has; on the reader thread or the caller's. Returns a handle that
+   * removes the listener.
+   */
+  public AutoCloseable onClients(Consumer<Clients> listener) {
+    Objects.requireNonNull(listener, "listener");
+    clientListeners.add(listener);
+    Clients now = clients;
+    if (now != null) {
+      listener.accept(now);
+    }
+    return () -> clientListeners.remove(listener);
+  }
+
+  /** The clients, once the reader has created them. */
+  public Optional<Clients> clients() {
+    return Optional.ofNullable(clients);
+  }
+
+  /**
+   * Records in the topic the reader has not read yet, summed over the partitions: the reader
+   * consumer's {@code records-lag}, as of its last fetch. -1 before the reader has fetched.
+   */
+  public long readerLag() {
+    Clients c = clients;
+    if (c == null) {
+      return -1;
+    }
+    // The consumer's fetch metrics tag the topic with '.' replaced by '_'.
+    String topicTag = settings.topic().replace('.', '_');
+    long lag = 0;
+    boolean seen = false;
+    for (var e : c.reader().metrics().entrySet()) {
+      var name = e.getKey();
+      if (name.name().equals("records-lag")
+          && name.group().equals("consumer-fetch-manager-metrics")
+          && name.tags().containsKey("partition")
+          && topicTag.equals(name.tags().get("topic"))
+          && e.getValue().metricValue() instanceof Double d
+          && !d.isNaN()) {
+        lag += Math.max(0, d.longValue());
+        seen = true;
+      }
+    }
+    return seen ? lag : -1;
+  }
+
+  /** Replay progress (100 once ready) and {@link #readerLag()}. */
+  @Override
+  public ReaderProgress readerProgress() {
+    double percent = ready ? 100.0 : lastProgress == null ? 0.0 : lastProgress.percent();
+    return new ReaderProgress(percent, readerLag());
+  }
+
+  /** Called by the reader once its clients exist. */
+  void clientsCreated(
+      KafkaProducer<byte[], byte[]> producer,
+      org.apache.kafka.clients.consumer.Consumer<?, ?> reader,
+      Admin admin) {
+    var c = new Clients(producer, reader, admin);
+    clients = c;
+    for (var l : clientListeners) {
+      try {
+        l.accept(c);
+      } catch (RuntimeException e) {
+        LOG.warn("A clients listener of topic '{}' threw; ignored", settings.topic(), e);
+      }
+    }
+  }
+
+  /** Called by the reader with each replay progress report. */
+  void replayProgressed(ReplayProgress progress) {
+    lastProgress = progress;
   }
 
   /**

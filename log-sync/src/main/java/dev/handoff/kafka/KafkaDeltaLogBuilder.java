@@ -26,7 +26,7 @@ public final class KafkaDeltaLogBuilder {
   private static final Duration DEFAULT_PROGRESS_INTERVAL = Duration.ofSeconds(5);
   private static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
   // StateHandoff's default endedRetention.
-  private static final Duration DEFAULT_ENDED_RETENTION = Duration.ofHours(1);
+  static final Duration DEFAULT_ENDED_RETENTION = Duration.ofHours(1);
 
   // null: not set, the default applies at build().
   private String bootstrapServers;
@@ -45,6 +45,10 @@ public final class KafkaDeltaLogBuilder {
   private KafkaDeltaLog.Listener listener;
   private Duration endedRetention;
   private final Set<String> acceptedRisks = new TreeSet<>();
+  private String clientIdGroup;
+  private String clientIdMember;
+  private static final java.util.concurrent.atomic.AtomicInteger LOGS =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   KafkaDeltaLogBuilder() {}
 
@@ -216,6 +220,21 @@ public final class KafkaDeltaLogBuilder {
     return this;
   }
 
+  /**
+   * Names this node's Kafka clients {@code handoff-<group>-<memberId>-<role>} (role {@code
+   * producer}, {@code reader} or {@code admin}): unique per node, and the same across its restarts,
+   * for broker logs, quotas and client metrics. Pass the membership's group and member id. Default:
+   * {@code handoff-<topic>-<n>-<role>}, with {@code n} counting the logs built in this JVM. A
+   * {@code client.id} client property takes precedence (see {@link #clientProperty}).
+   */
+  public KafkaDeltaLogBuilder clientIdsFor(String group, String memberId) {
+    requireUnset(
+        "clientIdsFor", clientIdGroup == null ? null : clientIdGroup + "/" + clientIdMember);
+    this.clientIdGroup = requireText(group, "clientIdsFor group");
+    this.clientIdMember = requireText(memberId, "clientIdsFor memberId");
+    return this;
+  }
+
   /** Receives replay progress and reader failures, on the reader thread; default: none. */
   public KafkaDeltaLogBuilder listener(KafkaDeltaLog.Listener listener) {
     requireUnset("listener", this.listener);
@@ -319,7 +338,13 @@ public final class KafkaDeltaLogBuilder {
             requestTimeout == null ? DEFAULT_REQUEST_TIMEOUT : requestTimeout,
             listener == null ? new KafkaDeltaLog.Listener() {} : listener,
             endedRetention == null ? DEFAULT_ENDED_RETENTION : endedRetention,
-            Set.copyOf(acceptedRisks)));
+            Set.copyOf(acceptedRisks),
+            clientIdGroup != null
+                ? "handoff-" + clientIdGroup + "-" + clientIdMember
+                : "handoff-"
+                    + (topic == null ? DEFAULT_TOPIC : topic)
+                    + "-"
+                    + LOGS.incrementAndGet()));
   }
 
   private static String servers(Object clientProperty) {

@@ -127,7 +127,7 @@ final class LogReader {
               ClientConfigs.admin(
                   settings.clientProperties(),
                   settings.bootstrapServers(),
-                  "handoff-log-admin-" + topic));
+                  settings.clientIdSuffix("admin")));
       admin = a;
       TopicSetup.Layout setUp;
       KafkaProducer<byte[], byte[]> p;
@@ -140,7 +140,7 @@ final class LogReader {
                 ClientConfigs.producer(
                     settings.clientProperties(),
                     settings.bootstrapServers(),
-                    "handoff-log-producer-" + topic));
+                    settings.clientIdSuffix("producer")));
       } catch (Throwable t) {
         a.close(Duration.ZERO);
         throw t;
@@ -158,7 +158,8 @@ final class LogReader {
               ClientConfigs.consumer(
                   settings.clientProperties(),
                   settings.bootstrapServers(),
-                  "handoff-log-reader-" + topic));
+                  settings.clientIdSuffix("reader")));
+      log.clientsCreated(p, consumer, a);
       checkStopping();
       partitions = new ArrayList<>();
       for (int i = 0; i < setUp.partitions(); i++) {
@@ -677,6 +678,7 @@ final class LogReader {
         String.format("%.1f", percent),
         String.format("%.0f", progress.recordsPerSecond()),
         String.format("%.1f", progress.megabytesPerSecond()));
+    log.replayProgressed(progress);
     try {
       settings.listener().onReplayProgress(progress);
     } catch (RuntimeException e) {

@@ -18,10 +18,23 @@ record LogSettings(
     Duration requestTimeout,
     KafkaDeltaLog.Listener listener,
     Duration endedRetention,
-    Set<String> acceptedRisks) {
+    Set<String> acceptedRisks,
+    String clientIdBase) {
 
   /** Bytes kept free, within a record's size limit, for the key and the framing. */
   static final int FRAMING_RESERVE = 4096;
+
+  /**
+   * The {@code client.id} of the client of {@code role} ({@code producer}, {@code reader}, {@code
+   * admin}), before a user-given {@code client.id} is put in front of it: {@code
+   * handoff-log-<role>-<topic>} after a user's {@code client.id}, else {@code
+   * <clientIdBase>-<role>}.
+   */
+  String clientIdSuffix(String role) {
+    return clientProperties.containsKey("client.id")
+        ? "handoff-log-" + role + "-" + topic
+        : clientIdBase + "-" + role;
+  }
 
   /** The producer's max.request.size as configured, or Kafka's default. */
   int maxRequestSize() {

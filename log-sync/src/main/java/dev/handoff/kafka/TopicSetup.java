@@ -132,7 +132,7 @@ final class TopicSetup {
    * logs the others once and returns them.
    */
   private static List<String> enforce(List<TopicDurability.Finding> findings, LogSettings s) {
-    var refused = new ArrayList<String>();
+    boolean refused = false;
     var warnings = new ArrayList<String>();
     for (var f : findings) {
       if (!f.refused()) {
@@ -140,24 +140,34 @@ final class TopicSetup {
       } else if (s.acceptedRisks().contains(f.setting())) {
         warnings.add(f.problem() + " Accepted by acceptDataLossRisk(\"" + f.setting() + "\").");
       } else {
-        refused.add(f.problem());
+        refused = true;
       }
     }
-    if (!refused.isEmpty()) {
-      var accept =
-          findings.stream()
-              .filter(f -> f.refused() && !s.acceptedRisks().contains(f.setting()))
-              .map(f -> "acceptDataLossRisk(\"" + f.setting() + "\")")
-              .distinct()
-              .toList();
+    if (refused) {
       throw new KafkaDeltaLogException(
-          String.join(" ", refused)
-              + " To run on this topic anyway, accept the risk by name on the log's builder: "
-              + String.join(", ", accept)
-              + ".");
+          refusal(
+              findings.stream()
+                  .filter(f -> f.refused() && !s.acceptedRisks().contains(f.setting()))
+                  .toList()));
     }
     warnings.forEach(w -> LOG.warn("{}", w));
     return warnings;
+  }
+
+  /**
+   * The message start fails with for these refused findings (all of them, then how to accept each
+   * risk by name); {@link TopicCheck} reports the same text.
+   */
+  static String refusal(List<TopicDurability.Finding> refused) {
+    var accept =
+        refused.stream()
+            .map(f -> "acceptDataLossRisk(\"" + f.setting() + "\")")
+            .distinct()
+            .toList();
+    return String.join(" ", refused.stream().map(TopicDurability.Finding::problem).toList())
+        + " To run on this topic anyway, accept the risk by name on the log's builder: "
+        + String.join(", ", accept)
+        + ".";
   }
 
   /** The settings a topic about to be created will have, as far as the log sets them. */

@@ -670,10 +670,11 @@ class KafkaDeltaLogTest {
       join(log.append(new SlotRecord("s" + i, "w#1", state(i, "v"))));
     }
     join(log.barrier());
-    // Five slot records applied; the wire schema record and the layout record (the partition
-    // count, recorded by the first node on a topic) were read too, but are not applied.
+    // Five slot records applied; the two wire schema records (versions 1 and 2) and the layout
+    // record (the partition count, recorded by the first node on a topic) were read too, but are
+    // not applied.
     assertThat(log.counters.recordsApplied()).isEqualTo(5);
-    assertThat(log.recordsRead()).isEqualTo(7);
+    assertThat(log.recordsRead()).isEqualTo(8);
     assertThat(log.bytesRead()).isPositive();
     assertThat(log.skippedRecords()).isZero();
     assertThat(log.sinkFailures()).isZero();
