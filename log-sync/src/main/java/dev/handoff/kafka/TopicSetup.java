@@ -98,13 +98,25 @@ final class TopicSetup {
     checkAuthorizedOperations(description, s);
 
     var resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-    Map<ConfigResource, Config> configs =
-        get(
-            admin.describeConfigs(List.of(resource)).all(),
-            s,
-            "describe the configuration of",
-            AclOperation.DESCRIBE_CONFIGS);
-    Config config = configs.get(resource);
+    Config config = null;
+    while (config == null) {
+      try {
+        config =
+            get(
+                    admin.describeConfigs(List.of(resource)).all(),
+                    s,
+                    "describe the configuration of",
+                    AclOperation.DESCRIBE_CONFIGS)
+                .get(resource);
+      } catch (KafkaDeltaLogException e) {
+        // A new topic: the broker asked may not have its metadata yet (seen with three brokers).
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+            || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(50);
+      }
+    }
     var actual = new HashMap<String, TopicDurability.Setting>();
     for (ConfigEntry e : config.entries()) {
       if (e.value() != null) {
