@@ -6,6 +6,7 @@ import dev.handoff.spi.LogPosition;
 import dev.handoff.spi.SlotRecord;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -21,17 +22,19 @@ import org.slf4j.LoggerFactory;
  * The {@link DeltaLog} over one compacted Kafka topic, with plain Kafka clients (no Kafka Streams).
  *
  * <p><b>Protocol.</b> On {@link #start(Consumer)} a single reader thread creates the topic if it is
- * missing (or checks that an existing one is {@code cleanup.policy=compact} only), publishes this
- * node's Avro writer schemas, assigns itself every partition (no consumer group), seeks to the
- * beginning, reads the end offsets, and hands every record to the sink until its position in every
- * partition has reached those end offsets; then the start future completes. It keeps reading after
- * that. {@link #barrier()} uses the same rule ("read to end", as Kafka Connect's {@code
- * KafkaBasedLog} does): it reads the end offsets (high watermarks, via the admin client's {@code
- * ListOffsets} with {@code latest}) after the call starts, and completes once the reader's position
- * in every partition has reached them. An append acknowledged with {@code acks=all} lies below the
- * high watermark, so every record acknowledged before the call has then reached the sink. The
- * reader publishes its positions after handing each batch to the sink, so a barrier never needs to
- * wake or block the reader thread.
+ * missing, checks the topic's durability settings and this principal's ACLs on it (failing start
+ * naming a risky setting or a missing operation; see {@link
+ * KafkaDeltaLogBuilder#acceptDataLossRisk} and {@link #topicWarnings()}), publishes this node's
+ * Avro writer schemas, assigns itself every partition (no consumer group), seeks to the beginning,
+ * reads the end offsets, and hands every record to the sink until its position in every partition
+ * has reached those end offsets; then the start future completes. It keeps reading after that.
+ * {@link #barrier()} uses the same rule ("read to end", as Kafka Connect's {@code KafkaBasedLog}
+ * does): it reads the end offsets (high watermarks, via the admin client's {@code ListOffsets} with
+ * {@code latest}) after the call starts, and completes once the reader's position in every
+ * partition has reached them. An append acknowledged with {@code acks=all} lies below the high
+ * watermark, so every record acknowledged before the call has then reached the sink. The reader
+ * publishes its positions after handing each batch to the sink, so a barrier never needs to wake or
+ * block the reader thread.
  *
  * <p><b>Records.</b> The key is the slot (session, writer) in a small versioned binary format; the
  * value is the {@link dev.handoff.spi.SlotState} in Avro single-object encoding, or {@code null} (a
@@ -129,6 +132,7 @@ public final class KafkaDeltaLog implements DeltaLog {
 
   private volatile Throwable failure;
   private volatile boolean ready;
+  private volatile List<String> topicWarnings = List.of();
   private volatile Clients clients;
   private volatile ReplayProgress lastProgress;
   private final java.util.List<Consumer<Clients>> clientListeners =
@@ -328,6 +332,15 @@ public final class KafkaDeltaLog implements DeltaLog {
     return Optional.ofNullable(failure);
   }
 
+  /**
+   * The topic settings judged risky when this log started (accepted with {@code
+   * acceptDataLossRisk}, or judgements such as {@code min.insync.replicas=1} at replication factor
+   * 2); each was logged once at WARN. Empty before the topic is set up or when there is none.
+   */
+  public List<String> topicWarnings() {
+    return topicWarnings;
+  }
+
   /** The topic this log reads and writes. */
   public String topic() {
     return settings.topic();
@@ -492,6 +505,7 @@ public final class KafkaDeltaLog implements DeltaLog {
           throw closedException();
         }
         appender = new LogAppender(settings, layout, producer, callbacks);
+        topicWarnings = layout.warnings();
       } catch (KafkaDeltaLogException e) {
         producer.close(Duration.ZERO);
         admin.close(Duration.ZERO);

@@ -3,6 +3,8 @@ package dev.handoff.kafka;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.TopicConfig;
 
@@ -23,6 +25,8 @@ public final class KafkaDeltaLogBuilder {
   private static final int DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
   private static final Duration DEFAULT_PROGRESS_INTERVAL = Duration.ofSeconds(5);
   private static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+  // StateHandoff's default endedRetention.
+  static final Duration DEFAULT_ENDED_RETENTION = Duration.ofHours(1);
 
   // null: not set, the default applies at build().
   private String bootstrapServers;
@@ -39,6 +43,8 @@ public final class KafkaDeltaLogBuilder {
   private Duration progressInterval;
   private Duration requestTimeout;
   private KafkaDeltaLog.Listener listener;
+  private Duration endedRetention;
+  private final Set<String> acceptedRisks = new TreeSet<>();
   private String clientIdGroup;
   private String clientIdMember;
   private static final java.util.concurrent.atomic.AtomicInteger LOGS =
@@ -240,6 +246,44 @@ public final class KafkaDeltaLogBuilder {
   }
 
   /**
+   * The {@code endedRetention} of the {@code StateHandoff} nodes that use this log; default 1 hour,
+   * StateHandoff's default. <b>Set it whenever you set StateHandoff's</b>: the log cannot read it
+   * from the node. Start fails if the topic's {@code delete.retention.ms} is shorter (unless {@link
+   * #acceptDataLossRisk accepted}): a node paused, or replaying, for up to {@code endedRetention}
+   * must still find every tombstone written meanwhile, or it keeps slots in memory that the other
+   * nodes removed.
+   */
+  public KafkaDeltaLogBuilder endedRetention(Duration retention) {
+    requireUnset("endedRetention", endedRetention);
+    this.endedRetention = requirePositive(retention, "endedRetention");
+    return this;
+  }
+
+  /**
+   * Runs on a topic whose {@code topicSetting} start would otherwise refuse, because with it an
+   * acknowledged stash can be lost or a paused zombie can outlive its fencing: one of {@code
+   * cleanup.policy}, {@code min.insync.replicas}, {@code unclean.leader.election.enable}, {@code
+   * delete.retention.ms} (see {@link #endedRetention}), {@code max.message.bytes}. Start then logs
+   * the risk at WARN and {@link KafkaDeltaLog#topicWarnings()} reports it. Once per setting. For
+   * tests that compact within seconds, and for data you can afford to lose.
+   */
+  public KafkaDeltaLogBuilder acceptDataLossRisk(String topicSetting) {
+    requireText(topicSetting, "acceptDataLossRisk");
+    if (!TopicDurability.CHECKED.contains(topicSetting)) {
+      throw new IllegalArgumentException(
+          "acceptDataLossRisk takes one of "
+              + new TreeSet<>(TopicDurability.CHECKED)
+              + ", was '"
+              + topicSetting
+              + "'");
+    }
+    if (!acceptedRisks.add(topicSetting)) {
+      throw new IllegalStateException("acceptDataLossRisk " + topicSetting + " was already set");
+    }
+    return this;
+  }
+
+  /**
    * Builds the log; nothing connects until {@link KafkaDeltaLog#start}.
    *
    * @throws IllegalStateException naming the options if bootstrap servers are missing or options
@@ -293,6 +337,8 @@ public final class KafkaDeltaLogBuilder {
             progressInterval == null ? DEFAULT_PROGRESS_INTERVAL : progressInterval,
             requestTimeout == null ? DEFAULT_REQUEST_TIMEOUT : requestTimeout,
             listener == null ? new KafkaDeltaLog.Listener() {} : listener,
+            endedRetention == null ? DEFAULT_ENDED_RETENTION : endedRetention,
+            Set.copyOf(acceptedRisks),
             clientIdGroup != null
                 ? "handoff-" + clientIdGroup + "-" + clientIdMember
                 : "handoff-"

@@ -2,6 +2,7 @@ package dev.handoff.kafka;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 
 /** The validated, immutable options of one {@link KafkaDeltaLog}. */
 record LogSettings(
@@ -16,6 +17,8 @@ record LogSettings(
     Duration progressInterval,
     Duration requestTimeout,
     KafkaDeltaLog.Listener listener,
+    Duration endedRetention,
+    Set<String> acceptedRisks,
     String clientIdBase) {
 
   /** Bytes kept free, within a record's size limit, for the key and the framing. */

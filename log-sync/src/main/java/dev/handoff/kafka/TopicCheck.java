@@ -2,6 +2,7 @@ package dev.handoff.kafka;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -11,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.config.ConfigResource;
@@ -22,9 +24,11 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  * log requires, without creating or changing anything. Meant for operator tools such as {@code
  * handoff-cli}; a {@link KafkaDeltaLog} runs the same requirement checks itself when it starts.
  *
- * <p>An {@link Severity#ERROR} is a setting with which {@link KafkaDeltaLog#start} fails (the
- * message is the one the log fails with); a {@link Severity#WARNING} is a setting the log accepts
- * but that weakens a guarantee or lets dead state pile up.
+ * <p>An {@link Severity#ERROR} is a setting with which {@link KafkaDeltaLog#start} fails unless the
+ * log's builder accepts it by name ({@code acceptDataLossRisk}); the message is the one the log
+ * fails with (for {@code delete.retention.ms}, judged against StateHandoff's default {@code
+ * endedRetention} of 1 hour). A {@link Severity#WARNING} is a setting the log accepts but that
+ * weakens a guarantee or lets dead state pile up.
  */
 public final class TopicCheck {
 
@@ -101,41 +105,58 @@ public final class TopicCheck {
                 "describe the configuration of")
             .get(resource);
     var configs = new TreeMap<String, String>();
-    config.entries().forEach(e -> configs.put(e.name(), e.value()));
+    var settings = new HashMap<String, TopicDurability.Setting>();
+    for (var e : config.entries()) {
+      configs.put(e.name(), e.value());
+      if (e.value() != null) {
+        settings.put(
+            e.name(),
+            new TopicDurability.Setting(
+                e.value(), e.source() == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG));
+      }
+    }
     int replication =
         description.partitions().stream().mapToInt(p -> p.replicas().size()).min().orElse(0);
-    return evaluate(topic, description.partitions().size(), replication, configs);
+    return evaluate(topic, description.partitions().size(), replication, configs, settings);
   }
 
   /** The findings for a topic with these settings; pure, for tests and for {@link #check}. */
   static Report evaluate(
       String topic, int partitions, int replicationFactor, Map<String, String> configs) {
+    var settings = new HashMap<String, TopicDurability.Setting>();
+    configs.forEach(
+        (k, v) -> {
+          if (v != null) {
+            settings.put(k, new TopicDurability.Setting(v, false));
+          }
+        });
+    return evaluate(topic, partitions, replicationFactor, configs, settings);
+  }
+
+  /**
+   * The durability findings are the log's own ({@link TopicDurability}, judged against
+   * StateHandoff's default {@code endedRetention}): refused ones are errors carrying the message
+   * start fails with, judgements are warnings. Replication below 3 and a week-long {@code
+   * segment.ms} only warn.
+   */
+  private static Report evaluate(
+      String topic,
+      int partitions,
+      int replicationFactor,
+      Map<String, String> configs,
+      Map<String, TopicDurability.Setting> settings) {
     var findings = new ArrayList<Finding>();
-    String policy = configs.get(TopicConfig.CLEANUP_POLICY_CONFIG);
-    if (!isCompactOnly(policy)) {
+    for (var f :
+        TopicDurability.check(
+            topic, replicationFactor, settings, KafkaDeltaLogBuilder.DEFAULT_ENDED_RETENTION)) {
       findings.add(
-          new Finding(
-              Severity.ERROR,
-              TopicConfig.CLEANUP_POLICY_CONFIG,
-              cleanupPolicyMessage(topic, policy)));
+          f.refused()
+              ? new Finding(Severity.ERROR, f.setting(), TopicSetup.refusal(List.of(f)))
+              : new Finding(Severity.WARNING, f.setting(), f.problem()));
     }
     int maxMessageBytes = intOr(configs.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), 1048588);
     int maxStateBytes =
         Math.min(maxMessageBytes, DEFAULT_MAX_REQUEST_SIZE) - LogSettings.FRAMING_RESERVE;
-    if (maxStateBytes <= 0) {
-      findings.add(
-          new Finding(
-              Severity.ERROR,
-              TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
-              "Topic '"
-                  + topic
-                  + "' has max.message.bytes="
-                  + maxMessageBytes
-                  + ", which leaves no room for a state after "
-                  + LogSettings.FRAMING_RESERVE
-                  + " bytes for key and framing."));
-    }
-    int minIsr = intOr(configs.get(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG), 1);
     if (replicationFactor < 3) {
       findings.add(
           new Finding(
@@ -147,32 +168,6 @@ public final class TopicCheck {
                   + replicationFactor
                   + "; the delta log is the only durable copy of the sessions' state, so"
                   + " production topics should have 3 (what the log creates by default)."));
-    }
-    if (minIsr < Math.min(2, replicationFactor)) {
-      findings.add(
-          new Finding(
-              Severity.WARNING,
-              TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG,
-              "Topic '"
-                  + topic
-                  + "' has min.insync.replicas="
-                  + minIsr
-                  + " with replication factor "
-                  + replicationFactor
-                  + "; an acknowledged stash survives the loss of a broker only with"
-                  + " min.insync.replicas="
-                  + Math.min(2, replicationFactor)
-                  + "."));
-    }
-    if ("true".equalsIgnoreCase(configs.get(TopicConfig.UNCLEAN_LEADER_ELECTION_ENABLE_CONFIG))) {
-      findings.add(
-          new Finding(
-              Severity.WARNING,
-              TopicConfig.UNCLEAN_LEADER_ELECTION_ENABLE_CONFIG,
-              "Topic '"
-                  + topic
-                  + "' has unclean.leader.election.enable=true; an out-of-sync replica could"
-                  + " become leader and drop acknowledged stashes."));
     }
     long segmentMs = longOr(configs.get(TopicConfig.SEGMENT_MS_CONFIG), KAFKA_DEFAULT_SEGMENT_MS);
     if (segmentMs >= KAFKA_DEFAULT_SEGMENT_MS) {
@@ -195,25 +190,6 @@ public final class TopicCheck {
         Map.copyOf(configs),
         Math.max(0, maxStateBytes),
         List.copyOf(findings));
-  }
-
-  /** True for {@code compact} alone, as the log requires (spaces and case ignored). */
-  static boolean isCompactOnly(String policy) {
-    return policy != null
-        && policy.replace(" ", "").equalsIgnoreCase(TopicConfig.CLEANUP_POLICY_COMPACT);
-  }
-
-  /**
-   * The message a {@link KafkaDeltaLog} fails to start with on a topic that is not compact-only.
-   */
-  static String cleanupPolicyMessage(String topic, String policy) {
-    return "Topic '"
-        + topic
-        + "' has cleanup.policy="
-        + policy
-        + "; the Handoff delta log needs cleanup.policy=compact only (with 'delete' the"
-        + " state of sessions would expire). Change the topic's cleanup.policy to compact or"
-        + " use another topic.";
   }
 
   private static int intOr(String value, int fallback) {

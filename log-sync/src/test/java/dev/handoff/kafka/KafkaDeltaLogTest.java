@@ -162,7 +162,7 @@ class KafkaDeltaLogTest {
   @Test
   void replayAfterRealCompactionWithConcurrentWritersRebuildsTheSameMap() throws Exception {
     String topic = newTopic();
-    var builder = logOn(topic);
+    var builder = logOn(topic).acceptDataLossRisk("delete.retention.ms");
     EmbeddedKafka.fastCompactionTopicConfig().forEach(builder::topicConfig);
 
     var everything = new Recorder();
@@ -173,7 +173,7 @@ class KafkaDeltaLogTest {
     // supersedes its earlier ones, and some slots end in tombstones.
     List<KafkaDeltaLog> writers = new ArrayList<>();
     for (int w = 0; w < 3; w++) {
-      KafkaDeltaLog writer = open(logOn(topic));
+      KafkaDeltaLog writer = open(logOn(topic).acceptDataLossRisk("delete.retention.ms"));
       join(writer.start(new Recorder()));
       writers.add(writer);
     }
@@ -231,7 +231,7 @@ class KafkaDeltaLogTest {
             });
 
     var replayed = new Recorder();
-    KafkaDeltaLog rebuilt = open(logOn(topic));
+    KafkaDeltaLog rebuilt = open(logOn(topic).acceptDataLossRisk("delete.retention.ms"));
     join(rebuilt.start(replayed));
     Map<Recorder.Slot, SlotState> got = replayed.liveSlots();
     got.keySet().removeIf(slot -> slot.session().startsWith("filler-"));

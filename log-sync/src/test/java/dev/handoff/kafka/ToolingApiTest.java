@@ -180,16 +180,33 @@ class ToolingApiTest {
         TopicCheck.evaluate(
             "t",
             12,
-            3,
+            2,
             Map.of(
                 "cleanup.policy", "compact",
                 "min.insync.replicas", "1",
-                "unclean.leader.election.enable", "true",
                 "segment.ms", "604800000"));
     assertThat(report.hasErrors()).isFalse();
     assertThat(report.findings())
         .extracting(TopicCheck.Finding::setting)
-        .containsExactlyInAnyOrder(
-            "min.insync.replicas", "unclean.leader.election.enable", "segment.ms");
+        .containsExactlyInAnyOrder("min.insync.replicas", "replication.factor", "segment.ms");
+  }
+
+  @Test
+  void settingsWithWhichTheLogRefusesToStartAreErrors() {
+    // Issue 19: at replication factor 3, min.insync.replicas=1 and unclean leader election can
+    // lose an acknowledged stash, so the log refuses them (and the check says so).
+    var report =
+        TopicCheck.evaluate(
+            "t",
+            12,
+            3,
+            Map.of(
+                "cleanup.policy", "compact",
+                "min.insync.replicas", "1",
+                "unclean.leader.election.enable", "true"));
+    assertThat(report.findings())
+        .filteredOn(f -> f.severity() == TopicCheck.Severity.ERROR)
+        .extracting(TopicCheck.Finding::setting)
+        .containsExactlyInAnyOrder("min.insync.replicas", "unclean.leader.election.enable");
   }
 }

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -151,6 +152,8 @@ public final class HandoffCluster implements AutoCloseable {
   }
 
   private NodeConfig config(String memberId) {
+    var kafkaClient = new TreeMap<String, String>();
+    env.kafkaClientProperties().forEach((k, v) -> kafkaClient.put(k, String.valueOf(v)));
     return new NodeConfig(
         env.bootstrapServers(),
         env.zookeeperConnect(),
@@ -160,7 +163,10 @@ public final class HandoffCluster implements AutoCloseable {
         memberId,
         sessionTimeout,
         endedRetention,
-        topicConfig);
+        topicConfig,
+        kafkaClient,
+        env.zookeeperClientProperties(),
+        env.zookeeperJaasFile().map(Path::toString).orElse(null));
   }
 
   /**

@@ -32,7 +32,7 @@ final class ProcessNode implements ClusterNode {
   ProcessNode(NodeConfig config, Path logFile) {
     this.id = config.memberId();
     try {
-      this.process =
+      var launch =
           JvmProcess.builder(NodeMain.class)
               .name("node process " + id)
               .maxHeapMegabytes(256)
@@ -40,8 +40,12 @@ final class ProcessNode implements ClusterNode {
               .args(config.toArgs())
               .logFile(logFile)
               .onOutputLine(this::onLine)
-              .readyWhenOutput(line -> line.startsWith("READY "))
-              .start();
+              .readyWhenOutput(line -> line.startsWith("READY "));
+      if (config.zookeeperJaasFile() != null) {
+        // A secured ensemble: the node's ZooKeeper client finds its SASL section in this file.
+        launch.systemProperty("java.security.auth.login.config", config.zookeeperJaasFile());
+      }
+      this.process = launch.start();
     } catch (UncheckedIOException e) {
       throw new IllegalStateException("cannot start node process " + id, e.getCause());
     }
