@@ -10,6 +10,8 @@ import java.util.Set;
  * @param sessions game sessions across the cluster
  * @param stateSize approximate bytes of one session's encoded state
  * @param crashNode the node (1-based) killed with SIGKILL instead of SIGTERM, or 0 for none
+ * @param modes how each node is replaced, in roll order ({@code drain}, {@code restart}, {@code
+ *     crash}); one entry applies to every node ({@code crashNode} overrides it for that node)
  * @param kafka bootstrap servers of an existing Kafka, or null for an embedded broker
  * @param zookeeper connect string of an existing ZooKeeper, or null for an embedded server
  * @param partitions partitions of the session topic
@@ -26,6 +28,7 @@ public record DemoOptions(
     int sessions,
     int stateSize,
     int crashNode,
+    java.util.List<String> modes,
     String kafka,
     String zookeeper,
     int partitions,
@@ -44,18 +47,26 @@ public record DemoOptions(
 
       Runs a game cluster through a rolling deploy: starts ZooKeeper and Kafka (embedded, unless
       --kafka/--zookeeper are given), starts the nodes at version v1 hosting the sessions, then
-      replaces every node, one at a time, by a v2 node with the same member id (v2's state schema
-      adds a field with a default) while the sessions keep ticking. The old node gets SIGTERM,
-      stashes its sessions and leaves; its replacement picks them up. Prints live progress, then a
-      report; the exit code is 1 if any session was lost, stale or duplicated.
+      replaces every node, one at a time, by a v2 node (v2's state schema adds a field with a
+      default) while the sessions keep ticking. Prints live progress, then a report; the exit code
+      is 1 if any session was lost, stale or duplicated.
+
+      Modes (--mode), as Kubernetes would replace a pod:
+        drain    a Deployment with maxSurge: a new v2 node starts and is RUNNING, then the old one
+                 gets SIGTERM and hands each session to the newest version, one at a time
+        restart  a StatefulSet: the old node gets SIGTERM and stashes every session; then a v2
+                 node with the same member id starts and adopts them
+        crash    the old node gets SIGKILL; a v2 node with its member id adopts its sessions from
+                 their last periodic stash once ZooKeeper expired the dead one
 
       Options:
         --nodes N                 nodes (JVMs) in the cluster                      [3]
         --sessions N              game sessions                                    [1000]
         --state-size BYTES        approximate size of one session's state          [512]
-        --crash                   kill node 2 with SIGKILL instead of SIGTERM: its
-                                  sessions resume from their last periodic stash
-        --crash-node I            like --crash, for node I (1-based)
+        --mode M[,M...]           drain, restart or crash; one for every node, or one
+                                  per node in roll order                           [drain]
+        --crash                   node 2 in crash mode
+        --crash-node I            node I (1-based) in crash mode
         --kafka HOST:PORT,...     use this Kafka instead of an embedded broker
         --zookeeper HOST:PORT,... use this ZooKeeper instead of an embedded server
         --partitions N            partitions of the session topic                  [12]
@@ -75,6 +86,7 @@ public record DemoOptions(
           "sessions",
           "state-size",
           "crash-node",
+          "mode",
           "kafka",
           "zookeeper",
           "partitions",
@@ -110,11 +122,25 @@ public record DemoOptions(
           "--kafka and --zookeeper go together: give both to use existing servers, or neither for"
               + " embedded ones");
     }
+    var modes = java.util.List.of(a.get("mode", "drain").split(",", -1));
+    for (String m : modes) {
+      if (!MODES.contains(m)) {
+        throw new IllegalArgumentException(
+            "option --mode must be drain, restart or crash (or a list of them), was '"
+                + a.get("mode", "")
+                + "'");
+      }
+    }
+    if (modes.size() != 1 && modes.size() != nodes) {
+      throw new IllegalArgumentException(
+          "option --mode needs one mode or one per node (" + nodes + "), was " + modes.size());
+    }
     return new DemoOptions(
         nodes,
         a.intValue("sessions", 1000, 1, 1_000_000),
         a.intValue("state-size", 512, 0, 900_000),
         crashNode,
+        modes,
         kafka,
         zookeeper,
         a.intValue("partitions", 12, 1, 10_000),
@@ -125,6 +151,17 @@ public record DemoOptions(
         a.intValue("warmup-ms", 3000, 0, 3_600_000),
         a.intValue("settle-ms", 2000, 0, 3_600_000),
         a.has("run-dir") ? Path.of(a.get("run-dir", null)) : null);
+  }
+
+  /** The modes {@code --mode} takes. */
+  static final Set<String> MODES = Set.of("drain", "restart", "crash");
+
+  /** How node {@code i} (1-based) is replaced: {@code drain}, {@code restart} or {@code crash}. */
+  public String mode(int i) {
+    if (i == crashNode) {
+      return "crash";
+    }
+    return modes.size() == 1 ? modes.get(0) : modes.get(i - 1);
   }
 
   /** True if the demo starts its own ZooKeeper and Kafka. */

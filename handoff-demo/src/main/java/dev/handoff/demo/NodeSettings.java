@@ -23,6 +23,9 @@ import java.util.Set;
  * @param tickMillis game tick period
  * @param stashMillis how often each hosted session is stashed (for crash recovery)
  * @param sessionTimeoutMillis ZooKeeper session timeout (how soon a crashed node is seen gone)
+ * @param onShutdown what SIGTERM does: {@code drain} hands every session to a running peer of the
+ *     newest version (a Deployment's surge node), falling back to a stash; {@code stash} stashes
+ *     every session for a successor with the same member id (a StatefulSet's restarted pod)
  * @param protocol true when driven by the orchestrator: machine-readable lines on stdout, and the
  *     node stops (gracefully) when its standard input closes
  */
@@ -42,7 +45,14 @@ record NodeSettings(
     int tickMillis,
     int stashMillis,
     int sessionTimeoutMillis,
+    String onShutdown,
     boolean protocol) {
+
+  /** {@code --on-shutdown drain}: hand the sessions to running peers. */
+  static final String DRAIN = "drain";
+
+  /** {@code --on-shutdown stash}: stash the sessions for a successor that adopts them. */
+  static final String STASH = "stash";
 
   static final Set<String> VALUE_OPTIONS =
       Set.of(
@@ -59,7 +69,8 @@ record NodeSettings(
           "state-size",
           "tick-ms",
           "stash-interval-ms",
-          "session-timeout-ms");
+          "session-timeout-ms",
+          "on-shutdown");
   static final Set<String> FLAGS = Set.of("create", "protocol", "help");
 
   static final String USAGE =
@@ -67,12 +78,16 @@ record NodeSettings(
       Usage: java -cp handoff-demo.jar dev.handoff.demo.GameNode --kafka HOST:PORT --zookeeper HOST:PORT
                --member-id ID [--version v1|v2] [--create --sessions N --nodes N --index I]
                [--topic T] [--partitions N] [--replication-factor N] [--state-size BYTES]
-               [--tick-ms MS] [--stash-interval-ms MS] [--session-timeout-ms MS] [--protocol]
+               [--tick-ms MS] [--stash-interval-ms MS] [--session-timeout-ms MS]
+               [--on-shutdown drain|stash] [--protocol]
 
-      One game server node. On start it picks up every session that an earlier incarnation of its
-      member id owned (after that incarnation has gone), and with --create it creates its share of
-      the sessions that do not exist yet. It ticks its sessions, stashes each one periodically, and
-      on SIGTERM stashes all of them and leaves the cluster.
+      One game server node. On start it adopts every session that an earlier incarnation of its
+      member id owned (once that incarnation has gone), and with --create it creates its share of
+      the sessions that do not exist yet; it resumes the sessions other nodes hand to it. It ticks
+      its sessions and stashes each one periodically. On SIGTERM, with --on-shutdown drain (the
+      default) it hands each session to a running node of the newest version, one at a time, and
+      stashes what none took; with --on-shutdown stash it stashes all of them for a successor with
+      its member id. Then it leaves the cluster.
       """;
 
   static NodeSettings parse(String[] argv) {
@@ -100,6 +115,7 @@ record NodeSettings(
         a.intValue("tick-ms", 100, 1, 60_000),
         a.intValue("stash-interval-ms", 1000, 1, 3_600_000),
         a.intValue("session-timeout-ms", 3000, 400, 60_000),
+        onShutdown(a.get("on-shutdown", DRAIN)),
         a.flag("protocol"));
   }
 
@@ -122,10 +138,19 @@ record NodeSettings(
     add(out, "tick-ms", tickMillis);
     add(out, "stash-interval-ms", stashMillis);
     add(out, "session-timeout-ms", sessionTimeoutMillis);
+    add(out, "on-shutdown", onShutdown);
     if (protocol) {
       out.add("--protocol");
     }
     return out;
+  }
+
+  private static String onShutdown(String v) {
+    if (!v.equals(DRAIN) && !v.equals(STASH)) {
+      throw new IllegalArgumentException(
+          "option --on-shutdown must be drain or stash, was '" + v + "'");
+    }
+    return v;
   }
 
   /** The id of session {@code j} (1-based) of a cluster running {@code total} sessions. */
