@@ -19,8 +19,9 @@ import java.util.Set;
  * @param stashKeys distinct sessions the stash scenario cycles through
  * @param inFlight bound on unacknowledged stashes (and producer sends)
  * @param latencySamples sequential samples of the handoff-latency scenario
- * @param rollingSessions sessions in total over the 3 node JVMs of the rolling-deploy scenario
- *     (handoff-demo's machinery; 0 skips)
+ * @param rollingSessions sessions on each of the 3 nodes of the rolling-deploy scenario (0 skips)
+ * @param rollingModes which ways of rolling the nodes run: {@code drain}, {@code restart}, {@code
+ *     stash_pickup}
  * @param repeats runs of each replay and stash contender, alternating; the median is reported
  * @param scenarios which scenarios run
  * @param profiles which consumer settings the stash and latency scenarios run with (the rolling
@@ -37,6 +38,7 @@ public record BenchOptions(
     int inFlight,
     int latencySamples,
     int rollingSessions,
+    List<String> rollingModes,
     int repeats,
     Set<Scenario> scenarios,
     List<ClientProfile> profiles,
@@ -59,6 +61,7 @@ public record BenchOptions(
     }
     var all = new LinkedHashSet<>(List.of(Scenario.values()));
     var bothProfiles = List.of(ClientProfile.LIBRARY_DEFAULTS, ClientProfile.FETCH_WAIT_20);
+    var modes = ROLLING_MODES;
     return switch (size) {
       case "smoke" ->
           new BenchOptions(
@@ -70,7 +73,8 @@ public record BenchOptions(
               500,
               128,
               30,
-              60,
+              300,
+              modes,
               1,
               all,
               List.of(ClientProfile.FETCH_WAIT_20),
@@ -86,13 +90,27 @@ public record BenchOptions(
               256,
               1_000,
               10_000,
+              modes,
               3,
               all,
               bothProfiles,
               out);
       case "large" ->
           new BenchOptions(
-              size, 1_000_000, 1024, 12, 200_000, 20_000, 256, 2_000, 0, 1, all, bothProfiles, out);
+              size,
+              1_000_000,
+              1024,
+              12,
+              200_000,
+              20_000,
+              256,
+              2_000,
+              0, // 3 × 100k on request: --rolling-sessions 100000 (and -Xmx8g)
+              modes,
+              1,
+              all,
+              bothProfiles,
+              out);
       default ->
           throw new IllegalArgumentException(
               "--size must be smoke, default or large, was '" + size + "'");
@@ -125,6 +143,7 @@ public record BenchOptions(
             case "--in-flight" -> o.with(b -> b.inFlight = positive(name, v));
             case "--latency-samples" -> o.with(b -> b.latencySamples = positive(name, v));
             case "--rolling-sessions" -> o.with(b -> b.rollingSessions = nonNegative(name, v));
+            case "--rolling-modes" -> o.with(b -> b.rollingModes = rollingModes(v));
             case "--repeats" -> o.with(b -> b.repeats = positive(name, v));
             case "--out" -> o.with(b -> b.outDir = Path.of(v));
             case "--scenarios" -> o.with(b -> b.scenarios = scenarios(v));
@@ -146,6 +165,7 @@ public record BenchOptions(
     int inFlight;
     int latencySamples;
     int rollingSessions;
+    List<String> rollingModes;
     int repeats;
     Set<Scenario> scenarios;
     List<ClientProfile> profiles;
@@ -162,6 +182,7 @@ public record BenchOptions(
     m.inFlight = inFlight;
     m.latencySamples = latencySamples;
     m.rollingSessions = rollingSessions;
+    m.rollingModes = rollingModes;
     m.repeats = repeats;
     m.scenarios = scenarios;
     m.profiles = profiles;
@@ -177,6 +198,7 @@ public record BenchOptions(
         m.inFlight,
         m.latencySamples,
         m.rollingSessions,
+        m.rollingModes,
         m.repeats,
         m.scenarios,
         m.profiles,
@@ -226,6 +248,22 @@ public record BenchOptions(
       }
     }
     return out;
+  }
+
+  /** The ways the rolling-deploy scenario can roll its nodes, in the order they run. */
+  static final List<String> ROLLING_MODES = List.of("drain", "restart", "stash_pickup");
+
+  private static List<String> rollingModes(String v) {
+    var out = new ArrayList<String>();
+    for (String s : v.split(",")) {
+      String m = s.trim();
+      if (!ROLLING_MODES.contains(m)) {
+        throw new IllegalArgumentException(
+            "--rolling-modes: unknown mode '" + m + "'; known: drain,restart,stash_pickup");
+      }
+      out.add(m);
+    }
+    return List.copyOf(out);
   }
 
   private static List<ClientProfile> profiles(String v) {

@@ -31,8 +31,9 @@ public final class HandoffBench {
             --stashes N          timed stashes per run (50k)     --stash-keys N  (10k)
             --in-flight N        unacknowledged stashes/sends (256)
             --latency-samples N  sequential handoff-latency samples (1000)
-            --rolling-sessions N sessions in total over the 3 node JVMs of the rolling
-                                 deploy (handoff-demo's machinery; 10k; 0 skips)
+            --rolling-sessions N sessions on each of the 3 nodes of the rolling deploy
+                                 (10k; 0 skips)
+            --rolling-modes drain,restart,stash_pickup   how the rolling deploy rolls
             --repeats N          alternating runs per contender, median reported (3)
             --scenarios replay,stash,latency,memory,rolling
             --profiles defaults,fetch20   consumer settings for stash/latency
@@ -78,7 +79,7 @@ public final class HandoffBench {
         }
       }
       if (options.runs(BenchOptions.Scenario.ROLLING)) {
-        // Once, not per profile: the demo's node JVMs use the demo's own client settings.
+        // Once, not per profile: its nodes use one profile (fetch20), as the cluster tests do.
         if (options.rollingSessions() == 0) {
           report.note("Rolling deploy skipped at this size.");
         } else {

@@ -195,7 +195,9 @@ public final class Report {
     List<Figure> fs = figures();
     for (int i = 0; i < fs.size(); i++) {
       Figure f = fs.get(i);
-      sb.append("    {\"scenario\": ")
+      sb.append("    {\"id\": ")
+          .append(f.id() == null ? "null" : str(f.id()))
+          .append(", \"scenario\": ")
           .append(str(f.scenario()))
           .append(", \"measure\": ")
           .append(str(f.measure()))
