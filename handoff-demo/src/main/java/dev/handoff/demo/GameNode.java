@@ -172,7 +172,8 @@ public final class GameNode {
     int created = settings.create() ? createMissingSessions() : 0;
     int hosting = CompletableFuture.supplyAsync(hosted::size, ticker).join();
     log.info(
-        "{} ({}) hosts {} sessions: {} adopted, {} created",
+        // scripts/compose-demo.sh reads this line: "picked up" counts the adopted sessions.
+        "{} ({}) hosts {} sessions: {} picked up, {} created",
         me,
         settings.version(),
         hosting,
