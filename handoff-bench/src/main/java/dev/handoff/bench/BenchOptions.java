@@ -22,8 +22,9 @@ import picocli.CommandLine.Option;
  * @param stashKeys distinct sessions the stash scenario cycles through
  * @param inFlight bound on unacknowledged stashes (and producer sends)
  * @param latencySamples sequential samples of the handoff-latency scenario
- * @param rollingSessions sessions in total over the 3 node JVMs of the rolling-deploy scenario
- *     (handoff-demo's machinery; 0 skips)
+ * @param rollingSessions sessions on each of the 3 nodes of the rolling-deploy scenario (0 skips)
+ * @param rollingModes which ways of rolling the nodes run: {@code drain}, {@code restart}, {@code
+ *     stash_pickup}
  * @param repeats runs of each replay and stash contender, alternating; the median is reported
  * @param scenarios which scenarios run
  * @param profiles which consumer settings the stash and latency scenarios run with (the rolling
@@ -40,6 +41,7 @@ public record BenchOptions(
     int inFlight,
     int latencySamples,
     int rollingSessions,
+    List<String> rollingModes,
     int repeats,
     Set<Scenario> scenarios,
     List<ClientProfile> profiles,
@@ -62,6 +64,7 @@ public record BenchOptions(
     }
     var all = new LinkedHashSet<>(List.of(Scenario.values()));
     var bothProfiles = List.of(ClientProfile.LIBRARY_DEFAULTS, ClientProfile.FETCH_WAIT_20);
+    var modes = ROLLING_MODES;
     return switch (size) {
       case "smoke" ->
           new BenchOptions(
@@ -73,7 +76,8 @@ public record BenchOptions(
               500,
               128,
               30,
-              60,
+              300,
+              modes,
               1,
               all,
               List.of(ClientProfile.FETCH_WAIT_20),
@@ -89,13 +93,27 @@ public record BenchOptions(
               256,
               1_000,
               10_000,
+              modes,
               3,
               all,
               bothProfiles,
               out);
       case "large" ->
           new BenchOptions(
-              size, 1_000_000, 1024, 12, 200_000, 20_000, 256, 2_000, 0, 1, all, bothProfiles, out);
+              size,
+              1_000_000,
+              1024,
+              12,
+              200_000,
+              20_000,
+              256,
+              2_000,
+              0, // 3 × 100k on request: --rolling-sessions 100000 (and -Xmx8g)
+              modes,
+              1,
+              all,
+              bothProfiles,
+              out);
       default ->
           throw new IllegalArgumentException(
               "--size must be smoke, default or large, was '" + size + "'");
@@ -174,10 +192,15 @@ public record BenchOptions(
         names = "--rolling-sessions",
         paramLabel = "N",
         converter = NonNegative.class,
-        description =
-            "sessions in total over the 3 node JVMs of the rolling deploy (handoff-demo's"
-                + " machinery; 10k; 0 skips)")
+        description = "sessions on each of the 3 nodes of the rolling deploy (10k; 0 skips)")
     Integer rollingSessions;
+
+    @Option(
+        names = "--rolling-modes",
+        paramLabel = "drain,restart,stash_pickup",
+        converter = RollingModes.class,
+        description = "how the rolling deploy rolls")
+    List<String> rollingModes;
 
     @Option(
         names = "--repeats",
@@ -245,6 +268,7 @@ public record BenchOptions(
               b.inFlight = or(c.inFlight, b.inFlight);
               b.latencySamples = or(c.latencySamples, b.latencySamples);
               b.rollingSessions = or(c.rollingSessions, b.rollingSessions);
+              b.rollingModes = or(c.rollingModes, b.rollingModes);
               b.repeats = or(c.repeats, b.repeats);
               b.scenarios = or(c.scenarios, b.scenarios);
               b.profiles = or(c.profiles, b.profiles);
@@ -288,6 +312,18 @@ public record BenchOptions(
     }
   }
 
+  /** A comma-separated list of rolling modes. */
+  static final class RollingModes implements CommandLine.ITypeConverter<List<String>> {
+    @Override
+    public List<String> convert(String v) {
+      try {
+        return rollingModes(v);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
   /** A comma-separated list of client profiles. */
   static final class Profiles implements CommandLine.ITypeConverter<List<ClientProfile>> {
     @Override
@@ -309,6 +345,7 @@ public record BenchOptions(
     int inFlight;
     int latencySamples;
     int rollingSessions;
+    List<String> rollingModes;
     int repeats;
     Set<Scenario> scenarios;
     List<ClientProfile> profiles;
@@ -325,6 +362,7 @@ public record BenchOptions(
     m.inFlight = inFlight;
     m.latencySamples = latencySamples;
     m.rollingSessions = rollingSessions;
+    m.rollingModes = rollingModes;
     m.repeats = repeats;
     m.scenarios = scenarios;
     m.profiles = profiles;
@@ -340,6 +378,7 @@ public record BenchOptions(
         m.inFlight,
         m.latencySamples,
         m.rollingSessions,
+        m.rollingModes,
         m.repeats,
         m.scenarios,
         m.profiles,
@@ -381,6 +420,22 @@ public record BenchOptions(
       }
     }
     return out;
+  }
+
+  /** The ways the rolling-deploy scenario can roll its nodes, in the order they run. */
+  static final List<String> ROLLING_MODES = List.of("drain", "restart", "stash_pickup");
+
+  private static List<String> rollingModes(String v) {
+    var out = new ArrayList<String>();
+    for (String s : v.split(",")) {
+      String m = s.trim();
+      if (!ROLLING_MODES.contains(m)) {
+        throw new IllegalArgumentException(
+            "--rolling-modes: unknown mode '" + m + "'; known: drain,restart,stash_pickup");
+      }
+      out.add(m);
+    }
+    return List.copyOf(out);
   }
 
   private static List<ClientProfile> profiles(String v) {

@@ -72,7 +72,7 @@ public final class HandoffBench {
         }
       }
       if (options.runs(BenchOptions.Scenario.ROLLING)) {
-        // Once, not per profile: the demo's node JVMs use the demo's own client settings.
+        // Once, not per profile: its nodes use one profile (fetch20), as the cluster tests do.
         if (options.rollingSessions() == 0) {
           report.note("Rolling deploy skipped at this size.");
         } else {

@@ -194,7 +194,11 @@ public final class Report {
     ArrayNode figureArray = root.putArray("figures");
     for (Figure f : figures()) {
       ObjectNode n =
-          figureArray.addObject().put("scenario", f.scenario()).put("measure", f.measure());
+          figureArray
+              .addObject()
+              .put("id", f.id()) // null for figures that have no stable id yet
+              .put("scenario", f.scenario())
+              .put("measure", f.measure());
       number(n, "handoff", f.handoff());
       n.put("baseline", f.baseline());
       number(n, "baselineValue", f.baselineValue());

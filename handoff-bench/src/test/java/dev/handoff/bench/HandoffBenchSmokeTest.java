@@ -34,10 +34,10 @@ class HandoffBenchSmokeTest {
         assertThat(f.met() != null).as(f.measure()).isEqualTo(!f.target().isEmpty());
       }
     }
-    // The rolling deploy ran the demo's node JVMs and found nothing lost, stale or duplicated.
+    // The rolling deploy ran its three ways and found nothing lost, stale or duplicated in any.
     assertThat(report.figures())
         .filteredOn(f -> f.scenario().equals("5 Rolling deploy") && f.target().equals("0"))
-        .hasSize(3)
+        .hasSize(9)
         .allSatisfy(f -> assertThat(f.handoff()).as(f.measure()).isZero());
     assertThat(report.figures())
         .filteredOn(f -> f.measure().contains("/s"))
@@ -45,6 +45,11 @@ class HandoffBenchSmokeTest {
     assertThat(Files.readString(out.resolve("bench-results.md")))
         .contains("| 1 Replay |", "| 5 Rolling deploy |");
     assertThat(Files.readString(out.resolve("bench-results.json")))
-        .contains("\"figures\"", "\"scenario\": \"2 Stash\"");
+        .contains("\"figures\"", "\"scenario\": \"2 Stash\"")
+        .contains(
+            "\"id\": \"rolling.drain.pause_p99_ms\"",
+            "\"id\": \"rolling.restart.pause_p99_ms\"",
+            "\"id\": \"rolling.stash_pickup.pause_p99_ms\"",
+            "\"id\": \"latency.plain_p99_ms\"");
   }
 }

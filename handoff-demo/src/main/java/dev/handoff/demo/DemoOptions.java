@@ -1,6 +1,8 @@
 package dev.handoff.demo;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -11,6 +13,8 @@ import picocli.CommandLine.Option;
  * @param sessions game sessions across the cluster
  * @param stateSize approximate bytes of one session's encoded state
  * @param crashNode the node (1-based) killed with SIGKILL instead of SIGTERM, or 0 for none
+ * @param modes how each node is replaced, in roll order ({@code drain}, {@code restart}, {@code
+ *     crash}); one entry applies to every node ({@code crashNode} overrides it for that node)
  * @param kafka bootstrap servers of an existing Kafka, or null for an embedded broker
  * @param zookeeper connect string of an existing ZooKeeper, or null for an embedded server
  * @param partitions partitions of the session topic
@@ -27,6 +31,7 @@ public record DemoOptions(
     int sessions,
     int stateSize,
     int crashNode,
+    List<String> modes,
     String kafka,
     String zookeeper,
     int partitions,
@@ -47,11 +52,18 @@ public record DemoOptions(
       description = {
         "Runs a game cluster through a rolling deploy: starts ZooKeeper and Kafka (embedded, unless"
             + " --kafka/--zookeeper are given), starts the nodes at version v1 hosting the sessions,"
-            + " then replaces every node, one at a time, by a v2 node with the same member id (v2's"
-            + " state schema adds a field with a default) while the sessions keep ticking. The old"
-            + " node gets SIGTERM, stashes its sessions and leaves; its replacement picks them up."
-            + " Prints live progress, then a report; the exit code is 1 if any session was lost,"
-            + " stale or duplicated.",
+            + " then replaces every node, one at a time, by a v2 node (v2's state schema adds a"
+            + " field with a default) while the sessions keep ticking. Prints live progress, then a"
+            + " report; the exit code is 1 if any session was lost, stale or duplicated.",
+        "",
+        // One line each, indented by hand: picocli would wrap a long line to the left margin.
+        "Modes (--mode), as Kubernetes would replace a pod:",
+        "  drain    a Deployment with maxSurge: a new v2 node starts and is RUNNING, then the old one",
+        "           gets SIGTERM and hands each session to the newest version, one at a time",
+        "  restart  a StatefulSet: the old node gets SIGTERM and stashes every session; then a v2",
+        "           node with the same member id starts and adopts them",
+        "  crash    the old node gets SIGKILL; a v2 node with its member id adopts its sessions from",
+        "           their last periodic stash once ZooKeeper expired the dead one",
         ""
       })
   static final class CommandLineOptions {
@@ -77,16 +89,21 @@ public record DemoOptions(
     int stateSize;
 
     @Option(
-        names = "--crash",
+        names = "--mode",
+        paramLabel = "M[,M...]",
+        defaultValue = "drain",
         description =
-            "kill node 2 with SIGKILL instead of SIGTERM: its sessions resume from their last"
-                + " periodic stash")
+            "drain, restart or crash; one for every node, or one per node in roll order"
+                + " [${DEFAULT-VALUE}]")
+    String mode;
+
+    @Option(names = "--crash", description = "node 2 in crash mode")
     boolean crash;
 
     @Option(
         names = "--crash-node",
         paramLabel = "I",
-        description = "like --crash, for node I (1-based)")
+        description = "node I (1-based) in crash mode")
     Integer crashNode;
 
     @Option(
@@ -181,11 +198,25 @@ public record DemoOptions(
           "--kafka and --zookeeper go together: give both to use existing servers, or neither for"
               + " embedded ones");
     }
+    var modes = List.of(o.mode.split(",", -1));
+    for (String m : modes) {
+      if (!MODES.contains(m)) {
+        throw new IllegalArgumentException(
+            "option --mode must be drain, restart or crash (or a list of them), was '"
+                + o.mode
+                + "'");
+      }
+    }
+    if (modes.size() != 1 && modes.size() != nodes) {
+      throw new IllegalArgumentException(
+          "option --mode needs one mode or one per node (" + nodes + "), was " + modes.size());
+    }
     return new DemoOptions(
         nodes,
         Options.range("sessions", o.sessions, 1, 1_000_000),
         Options.range("state-size", o.stateSize, 0, 900_000),
         crashNode,
+        modes,
         o.kafka,
         o.zookeeper,
         Options.range("partitions", o.partitions, 1, 10_000),
@@ -196,6 +227,17 @@ public record DemoOptions(
         Options.range("warmup-ms", o.warmupMillis, 0, 3_600_000),
         Options.range("settle-ms", o.settleMillis, 0, 3_600_000),
         o.runDir);
+  }
+
+  /** The modes {@code --mode} takes. */
+  static final Set<String> MODES = Set.of("drain", "restart", "crash");
+
+  /** How node {@code i} (1-based) is replaced: {@code drain}, {@code restart} or {@code crash}. */
+  public String mode(int i) {
+    if (i == crashNode) {
+      return "crash";
+    }
+    return modes.size() == 1 ? modes.get(0) : modes.get(i - 1);
   }
 
   /** True if the demo starts its own ZooKeeper and Kafka. */

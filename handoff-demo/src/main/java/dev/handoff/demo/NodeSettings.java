@@ -24,6 +24,9 @@ import picocli.CommandLine.Option;
  * @param tickMillis game tick period
  * @param stashMillis how often each hosted session is stashed (for crash recovery)
  * @param sessionTimeoutMillis ZooKeeper session timeout (how soon a crashed node is seen gone)
+ * @param onShutdown what SIGTERM does: {@code drain} hands every session to a running peer of the
+ *     newest version (a Deployment's surge node), falling back to a stash; {@code stash} stashes
+ *     every session for a successor with the same member id (a StatefulSet's restarted pod)
  * @param protocol true when driven by the orchestrator: machine-readable lines on stdout, and the
  *     node stops (gracefully) when its standard input closes
  */
@@ -43,7 +46,14 @@ record NodeSettings(
     int tickMillis,
     int stashMillis,
     int sessionTimeoutMillis,
+    String onShutdown,
     boolean protocol) {
+
+  /** {@code --on-shutdown drain}: hand the sessions to running peers. */
+  static final String DRAIN = "drain";
+
+  /** {@code --on-shutdown stash}: stash the sessions for a successor that adopts them. */
+  static final String STASH = "stash";
 
   /** The command line as picocli reads it; {@link #parse} checks ranges and builds the record. */
   @Command(
@@ -55,10 +65,14 @@ record NodeSettings(
         "    --zookeeper HOST:PORT --member-id ID [options]"
       },
       description = {
-        "One game server node. On start it picks up every session that an earlier incarnation of"
-            + " its member id owned (after that incarnation has gone), and with --create it creates"
-            + " its share of the sessions that do not exist yet. It ticks its sessions, stashes each"
-            + " one periodically, and on SIGTERM stashes all of them and leaves the cluster.",
+        "One game server node. On start it adopts every session that an earlier incarnation of its"
+            + " member id owned (once that incarnation has gone), and with --create it creates its"
+            + " share of the sessions that do not exist yet; it resumes the sessions other nodes"
+            + " hand to it. It ticks its sessions and stashes each one periodically. On SIGTERM,"
+            + " with --on-shutdown drain (the default) it hands each session to a running node of"
+            + " the newest version, one at a time, and stashes what none took; with --on-shutdown"
+            + " stash it stashes all of them for a successor with its member id. Then it leaves the"
+            + " cluster.",
         ""
       })
   static final class CommandLineOptions {
@@ -162,6 +176,15 @@ record NodeSettings(
     int sessionTimeoutMillis;
 
     @Option(
+        names = "--on-shutdown",
+        paramLabel = "drain|stash",
+        defaultValue = DRAIN,
+        description =
+            "on SIGTERM, hand the sessions to running peers or stash them for a successor"
+                + " [${DEFAULT-VALUE}]")
+    String onShutdown;
+
+    @Option(
         names = "--protocol",
         description = "machine-readable lines on stdout; stop when stdin closes")
     boolean protocol;
@@ -192,6 +215,7 @@ record NodeSettings(
         Options.range("tick-ms", o.tickMillis, 1, 60_000),
         Options.range("stash-interval-ms", o.stashMillis, 1, 3_600_000),
         Options.range("session-timeout-ms", o.sessionTimeoutMillis, 400, 60_000),
+        onShutdown(o.onShutdown),
         o.protocol);
   }
 
@@ -214,10 +238,19 @@ record NodeSettings(
     add(out, "tick-ms", tickMillis);
     add(out, "stash-interval-ms", stashMillis);
     add(out, "session-timeout-ms", sessionTimeoutMillis);
+    add(out, "on-shutdown", onShutdown);
     if (protocol) {
       out.add("--protocol");
     }
     return out;
+  }
+
+  private static String onShutdown(String v) {
+    if (!v.equals(DRAIN) && !v.equals(STASH)) {
+      throw new IllegalArgumentException(
+          "option --on-shutdown must be drain or stash, was '" + v + "'");
+    }
+    return v;
   }
 
   /** The id of session {@code j} (1-based) of a cluster running {@code total} sessions. */

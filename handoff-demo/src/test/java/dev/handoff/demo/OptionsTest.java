@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The demo's and the game node's command lines (picocli), with the defaults they always had. */
@@ -14,7 +15,22 @@ class OptionsTest {
     var o = DemoOptions.parse();
     assertThat(o)
         .isEqualTo(
-            new DemoOptions(3, 1000, 512, 0, null, null, 12, 1, 100, 1000, 3000, 3000, 2000, null));
+            new DemoOptions(
+                3,
+                1000,
+                512,
+                0,
+                List.of("drain"),
+                null,
+                null,
+                12,
+                1,
+                100,
+                1000,
+                3000,
+                3000,
+                2000,
+                null));
     assertThat(o.embedded()).isTrue();
   }
 
@@ -56,7 +72,8 @@ class OptionsTest {
   void nodeSettingsSurviveTheirOwnCommandLine() {
     var s =
         new NodeSettings(
-            "k:1", "z:2", "t", 6, 1, "node-2", "v2", true, 90, 3, 2, 100, 50, 500, 3000, true);
+            "k:1", "z:2", "t", 6, 1, "node-2", "v2", true, 90, 3, 2, 100, 50, 500, 3000, "stash",
+            true);
     assertThat(NodeSettings.parse(s.toArgs().toArray(String[]::new))).isEqualTo(s);
   }
 
