@@ -81,10 +81,18 @@ public interface HandoverTarget {
 
   private static List<String> tokens(String version) {
     var out = new ArrayList<String>();
-    var m = java.util.regex.Pattern.compile("[0-9]+|[A-Za-z]+").matcher(version);
+    var m = VersionTokens.PATTERN.matcher(version);
     while (m.find()) {
       out.add(m.group());
     }
     return out;
+  }
+
+  /** Holds the compiled pattern (an interface can have no private static fields). */
+  final class VersionTokens {
+    static final java.util.regex.Pattern PATTERN =
+        java.util.regex.Pattern.compile("[0-9]+|[A-Za-z]+");
+
+    private VersionTokens() {}
   }
 }

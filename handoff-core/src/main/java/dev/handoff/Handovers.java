@@ -188,7 +188,14 @@ final class Handovers<T> {
             (owner, e) -> {
               if (e != null) {
                 log.warn("the transfer of session '{}' to {} failed", key, to.writerId(), e);
-                drain.failed.incrementAndGet();
+                SessionView now = protocol.index().get(key);
+                if (now != null && now.owner().equals(mine)) {
+                  // still ours (the handover record never counted): the application resumes it
+                  drain.kept.incrementAndGet();
+                  callbacks.execute(() -> mover.kept(key, state));
+                } else {
+                  drain.failed.incrementAndGet();
+                }
                 return CompletableFuture.<Void>completedFuture(null);
               }
               if (!owner.equals(mine)) {

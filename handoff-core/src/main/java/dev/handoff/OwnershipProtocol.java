@@ -62,6 +62,7 @@ final class OwnershipProtocol {
   private final Membership membership;
   private final OwnerLoop loop;
   private volatile Member self;
+  private volatile String selfWriter;
   private final Duration endedRetention;
   private final long maxPendingBytes;
   private final long maxWriteLatencyNanos;
@@ -136,6 +137,7 @@ final class OwnershipProtocol {
   /** The membership started: this node is {@code me}. */
   void joined(Member me) {
     self = me;
+    selfWriter = me.writerId();
   }
 
   /**
@@ -150,6 +152,7 @@ final class OwnershipProtocol {
       if (cc.state() == MemberEvent.ConnectionState.REREGISTERED) {
         Member old = self;
         self = cc.self();
+        selfWriter = cc.self().writerId();
         log.warn(
             "membership re-registered after a loss: {} is now {}; sessions of the old"
                 + " incarnation are re-claimed on their next stash",
@@ -225,7 +228,8 @@ final class OwnershipProtocol {
     }
     appliedRecords.incrementAndGet();
     Member me = self;
-    if (me != null && !record.isTombstone() && record.writer().equals(me.writerId())) {
+    String myWriter = selfWriter; // cached: this runs for every record of the replay
+    if (myWriter != null && !record.isTombstone() && record.writer().equals(myWriter)) {
       Unconfirmed mine = unconfirmed.get(key);
       if (mine != null && mine.record().state().seq() == record.state().seq()) {
         unconfirmed.remove(key);
@@ -240,7 +244,7 @@ final class OwnershipProtocol {
         && changed
         && after != null
         && !after.equals(before)
-        && (me == null || !record.writer().equals(me.writerId()))) {
+        && (myWriter == null || !record.writer().equals(myWriter))) {
       onRemoteChange.accept(after);
     }
     if (replica.skewedRecords() > skewReported) {
@@ -595,7 +599,8 @@ final class OwnershipProtocol {
                 loop.execute(() -> resolveUnknown(waiting, e, 0));
               }
             });
-    return waiting.counted().thenApplyAsync(c -> c, loop.executor());
+    // Completed on the owner thread: by apply() at the read-back, resolveUnknown() or stop().
+    return waiting.counted();
   }
 
   private void resolveUnknown(Unconfirmed waiting, Throwable appendError, int attempt) {

@@ -79,12 +79,15 @@ public final class StateHandoff<T> implements AutoCloseable {
   private final Executor callerExecutor;
   private final Handovers<T> handovers;
   private volatile boolean acceptingHandovers = true;
+  private final OperationRecorder recorder;
+  private volatile Throwable lastError;
   private CompletableFuture<StateHandoff<T>> started;
 
   StateHandoff(StateHandoffBuilder<T> b) {
     this.deltaLog = b.deltaLog;
     this.membership = b.membership;
     this.codec = b.codec;
+    this.recorder = or(b.operationRecorder, OperationRecorder.NONE);
     Duration operationTimeout =
         or(b.operationTimeout, StateHandoffBuilder.DEFAULT_OPERATION_TIMEOUT);
     this.pending = new PendingOperations(operationTimeout);
@@ -319,20 +322,24 @@ public final class StateHandoff<T> implements AutoCloseable {
   public CompletableFuture<Void> stash(String key, T state) {
     requireKey(key);
     Objects.requireNonNull(state, "state");
-    return lifecycle.admit(
-        "stash",
-        key,
-        callerExecutor,
-        () -> {
-          byte[] bytes;
-          try {
-            bytes = codec.encode(state);
-          } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(
-                new HandoffException("cannot encode the state of session '" + key + "'", e));
-          }
-          return pending.timed("stash", key, protocol.submitStash(key, bytes));
-        });
+    long started = System.nanoTime();
+    return recorded(
+        OperationRecorder.Operation.STASH,
+        started,
+        lifecycle.admit(
+            "stash",
+            key,
+            callerExecutor,
+            () -> {
+              byte[] bytes;
+              try {
+                bytes = codec.encode(state);
+              } catch (RuntimeException e) {
+                return CompletableFuture.failedFuture(
+                    new HandoffException("cannot encode the state of session '" + key + "'", e));
+              }
+              return pending.timed("stash", key, protocol.submitStash(key, bytes));
+            }));
   }
 
   /**
@@ -351,19 +358,23 @@ public final class StateHandoff<T> implements AutoCloseable {
    */
   public CompletableFuture<Optional<T>> pickup(String key) {
     requireKey(key);
-    return lifecycle
-        .admit(
-            "pickup",
-            key,
-            callerExecutor,
-            () ->
-                pending.timed(
-                    "pickup",
-                    key,
-                    protocol
-                        .barrier()
-                        .thenCompose(v -> protocol.onSession(key, () -> protocol.pickup(key)))))
-        .thenApply(o -> o.map(codec::decode));
+    long started = System.nanoTime();
+    return recorded(
+        OperationRecorder.Operation.PICKUP,
+        started,
+        lifecycle
+            .admit(
+                "pickup",
+                key,
+                callerExecutor,
+                () ->
+                    pending.timed(
+                        "pickup",
+                        key,
+                        protocol
+                            .barrier()
+                            .thenCompose(v -> protocol.onSession(key, () -> protocol.pickup(key)))))
+            .thenApply(o -> o.map(codec::decode)));
   }
 
   /**
@@ -372,11 +383,15 @@ public final class StateHandoff<T> implements AutoCloseable {
    */
   public CompletableFuture<Void> end(String key) {
     requireKey(key);
-    return lifecycle.admit(
-        "end",
-        key,
-        callerExecutor,
-        () -> pending.timed("end", key, protocol.onSession(key, () -> protocol.end(key))));
+    long started = System.nanoTime();
+    return recorded(
+        OperationRecorder.Operation.END,
+        started,
+        lifecycle.admit(
+            "end",
+            key,
+            callerExecutor,
+            () -> pending.timed("end", key, protocol.onSession(key, () -> protocol.end(key)))));
   }
 
   // ------------------------------------------------------------------ moving sessions
@@ -405,7 +420,7 @@ public final class StateHandoff<T> implements AutoCloseable {
    * Moves every session this node owns to other members and returns a handle on the progress; its
    * {@link Drain#done()} completes when every session is moved, kept or failed, or {@code budget}
    * is spent. Each session is stopped ({@link SessionMover#stop}) only when its own transfer
-   * starts, and handed to the member {@code target} chooses among the RUNNING others; up to 1,024
+   * starts, and handed to the member {@code target} chooses among the RUNNING others; up to 256
    * transfers are in flight at once. A receiver that refuses (it is leaving, draining itself or
    * overloaded) or does not answer within 5 s makes the drain try one other receiver, then keep the
    * session ({@link SessionMover#kept}). While draining, this node refuses handovers to itself.
@@ -426,7 +441,7 @@ public final class StateHandoff<T> implements AutoCloseable {
    * Adopts the sessions of member {@code memberId}'s earlier incarnations — a pod restarted under
    * its own name, or a crash with no successor running: waits until no earlier incarnation is
    * registered any more (until then it may still write), reads the log to its end once, then claims
-   * their sessions, up to 1,024 at once, retrying what fails transiently, and hands each adopted
+   * their sessions, up to 256 at once, retrying what fails transiently, and hands each adopted
    * session to {@code onAdopted} (on the callback executor) as soon as this node owns it. Completes
    * when all are settled; fails with {@link HandoffException.Timeout} if an earlier incarnation is
    * still registered after {@code budget}.
@@ -479,7 +494,11 @@ public final class StateHandoff<T> implements AutoCloseable {
   /** Like {@link #peek}, after every record acknowledged before the call has been applied here. */
   public CompletableFuture<Optional<T>> read(String key) {
     requireKey(key);
-    return toCaller(protocol.barrier()).thenApply(v -> peek(key));
+    long started = System.nanoTime();
+    return recorded(
+        OperationRecorder.Operation.READ,
+        started,
+        toCaller(protocol.barrier()).thenApply(v -> peek(key)));
   }
 
   /** The writer that owns the session now, as this replica knows it; empty if it does not exist. */
@@ -554,6 +573,29 @@ public final class StateHandoff<T> implements AutoCloseable {
     return listeners.addChangeListener(listener);
   }
 
+  /**
+   * What a readiness or liveness probe needs: state, replay progress, reader lag, whether the
+   * membership is connected, and the last error. A snapshot; cheap enough to call on every probe.
+   */
+  public Health health() {
+    NodeState state = lifecycle.phase();
+    var progress = deltaLog.readerProgress();
+    double replay = state == NodeState.RUNNING ? 100.0 : progress.replayPercent();
+    boolean connected;
+    try {
+      connected = protocol.self() != null && membership.writable();
+    } catch (RuntimeException e) {
+      connected = false;
+    }
+    Throwable error = lifecycle.failure().orElse(lastError);
+    return new Health(
+        state,
+        replay,
+        progress.lag(),
+        connected,
+        Optional.ofNullable(error).map(e -> e.getClass().getSimpleName() + ": " + e.getMessage()));
+  }
+
   /** Counters for monitoring. */
   public Stats stats() {
     return new Stats(
@@ -582,6 +624,32 @@ public final class StateHandoff<T> implements AutoCloseable {
       long metadataBytes) {}
 
   // ------------------------------------------------------------------ internals
+
+  /** Tells the recorder how the operation ended; keeps an unexpected failure for health(). */
+  private <R> CompletableFuture<R> recorded(
+      OperationRecorder.Operation op, long started, CompletableFuture<R> f) {
+    f.whenComplete(
+        (r, e) -> {
+          Throwable failure =
+              e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+          if (failure != null && unexpected(failure)) {
+            lastError = failure;
+          }
+          try {
+            recorder.record(op, System.nanoTime() - started, failure);
+          } catch (RuntimeException thrown) {
+            log.warn("operation recorder threw on {}; ignored", op, thrown);
+          }
+        });
+    return f;
+  }
+
+  /** Errors a probe should see: timeouts and log failures, not refusals the caller expects. */
+  private static boolean unexpected(Throwable failure) {
+    return failure instanceof HandoffException.Timeout
+        || !(failure instanceof HandoffException)
+        || failure.getClass() == HandoffException.class;
+  }
 
   /**
    * {@code f}, completed on the caller-facing executor: a caller's dependent stages never run on

@@ -28,6 +28,7 @@ public final class StateHandoffBuilder<T> {
   String name;
   Duration maxClockSkew;
   long maxPendingBytes;
+  OperationRecorder operationRecorder;
 
   static final Duration DEFAULT_OPERATION_TIMEOUT = Duration.ofSeconds(30);
   static final Duration DEFAULT_ENDED_RETENTION = Duration.ofHours(1);
@@ -138,6 +139,16 @@ public final class StateHandoffBuilder<T> {
   public StateHandoffBuilder<T> callbackExecutor(Executor executor) {
     once("callbackExecutor", callbackExecutor);
     this.callbackExecutor = Objects.requireNonNull(executor, "callbackExecutor");
+    return this;
+  }
+
+  /**
+   * Hears how long each stash, pickup, end and read took and how it ended, for metrics (for example
+   * handoff-micrometer's {@code HandoffMetrics}). Default: {@link OperationRecorder#NONE}.
+   */
+  public StateHandoffBuilder<T> operationRecorder(OperationRecorder recorder) {
+    once("operationRecorder", operationRecorder);
+    this.operationRecorder = Objects.requireNonNull(recorder, "operationRecorder");
     return this;
   }
 

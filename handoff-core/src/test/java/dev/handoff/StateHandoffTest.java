@@ -109,6 +109,12 @@ class StateHandoffTest {
       get(owner.stash("s" + i, "state-" + i));
     }
     get(owner.leave());
+    // until b and c have seen the owner leave, each rightly refuses to rob a RUNNING member
+    await()
+        .until(
+            () ->
+                b.members().stream().noneMatch(m -> m.id().equals("owner"))
+                    && c.members().stream().noneMatch(m -> m.id().equals("owner")));
     for (int i = 0; i < 50; i++) {
       String key = "s" + i;
       var fb = b.pickup(key);

@@ -77,9 +77,20 @@ final class Bench {
   /** A Handoff node as an application would build it: KafkaDeltaLog + ZkMembership. */
   StateHandoff<byte[]> node(
       String topic, String memberId, ClientProfile profile, KafkaDeltaLog.Listener listener) {
+    return node(topic, memberId, "unknown", profile, listener);
+  }
+
+  /** A node that announces application version {@code version} (drains prefer the newest). */
+  StateHandoff<byte[]> node(
+      String topic,
+      String memberId,
+      String version,
+      ClientProfile profile,
+      KafkaDeltaLog.Listener listener) {
     var log = deltaLog(topic, memberId, profile).listener(listener);
     var membership =
         ZkMembership.builder()
+            .version(version)
             .connectString(env.zookeeperConnect())
             .root("/handoff-bench")
             .group(topic)

@@ -12,8 +12,8 @@ package dev.handoff.bench;
  * @param ratioUnit "×" for a ratio, " ms" for a difference (Handoff minus baseline)
  * @param target the issue's target, empty if none
  * @param met whether the target is met; null if there is no target
- * @param id a stable name for tools reading the JSON (the measure's text may change); empty if the
- *     row has none
+ * @param id a stable name for tools that read the JSON ({@code rolling.drain.pause_p99_ms}); null
+ *     for figures that have none yet
  */
 public record Figure(
     String scenario,
@@ -27,8 +27,33 @@ public record Figure(
     Boolean met,
     String id) {
 
+  Figure(
+      String scenario,
+      String measure,
+      double handoff,
+      String baseline,
+      double baselineValue,
+      double ratio,
+      String ratioUnit,
+      String target,
+      Boolean met) {
+    this(scenario, measure, handoff, baseline, baselineValue, ratio, ratioUnit, target, met, null);
+  }
+
+  /** This figure under the stable id {@code id}. */
+  Figure withId(String id) {
+    return new Figure(
+        scenario, measure, handoff, baseline, baselineValue, ratio, ratioUnit, target, met, id);
+  }
+
+  /** A figure with a target: {@code met} says whether {@code handoff} meets it. */
+  static Figure target(
+      String scenario, String measure, double handoff, String target, boolean met) {
+    return new Figure(scenario, measure, handoff, "", Double.NaN, Double.NaN, "", target, met);
+  }
+
   static Figure plain(String scenario, String measure, double handoff) {
-    return new Figure(scenario, measure, handoff, "", Double.NaN, Double.NaN, "", "", null, "");
+    return new Figure(scenario, measure, handoff, "", Double.NaN, Double.NaN, "", "", null);
   }
 
   /** Handoff against a baseline; the ratio is handoff / baseline unless given. */
@@ -41,8 +66,7 @@ public record Figure(
       double ratio,
       String target,
       Boolean met) {
-    return new Figure(
-        scenario, measure, handoff, baseline, baselineValue, ratio, "×", target, met, "");
+    return new Figure(scenario, measure, handoff, baseline, baselineValue, ratio, "×", target, met);
   }
 
   /** A latency against a baseline; the comparison is the difference in ms. */
@@ -63,13 +87,6 @@ public record Figure(
         handoff - baselineValue,
         " ms",
         target,
-        met,
-        "");
-  }
-
-  /** This figure with a stable id for the JSON. */
-  Figure withId(String newId) {
-    return new Figure(
-        scenario, measure, handoff, baseline, baselineValue, ratio, ratioUnit, target, met, newId);
+        met);
   }
 }

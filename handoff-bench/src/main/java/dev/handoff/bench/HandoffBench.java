@@ -21,25 +21,19 @@ public final class HandoffBench {
   private HandoffBench() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
-      System.out.println(
-          """
-          HandoffBench [--size smoke|default|large] [overrides]
-            --sessions N         sessions in the replay topic / replica (default size: 100k)
-            --value-bytes N      state size (1024)
-            --partitions N       partitions of every topic (12)
-            --stashes N          timed stashes per run (50k)     --stash-keys N  (10k)
-            --in-flight N        unacknowledged stashes/sends (256)
-            --latency-samples N  sequential handoff-latency samples (1000)
-            --rolling-sessions N sessions in total over the 3 node JVMs of the rolling
-                                 deploy (handoff-demo's machinery; 10k; 0 skips)
-            --repeats N          alternating runs per contender, median reported (3)
-            --scenarios replay,stash,latency,memory,rolling,overload
-            --profiles defaults,fetch20   consumer settings for stash/latency
-            --out DIR            where bench-results.md/.json go (handoff-bench/target)""");
+    BenchOptions options;
+    try {
+      options = BenchOptions.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("HandoffBench: " + e.getMessage());
+      System.err.print(BenchOptions.USAGE);
+      System.exit(2);
       return;
     }
-    BenchOptions options = BenchOptions.parse(args);
+    if (options == null) {
+      System.out.print(BenchOptions.USAGE);
+      return;
+    }
     Report report = run(options);
     System.exit(report.failures().isEmpty() ? 0 : 1);
   }
@@ -81,7 +75,7 @@ public final class HandoffBench {
         attempt(report, "overload", () -> new OverloadScenario(bench).run());
       }
       if (options.runs(BenchOptions.Scenario.ROLLING)) {
-        // Once, not per profile: the demo's node JVMs use the demo's own client settings.
+        // Once, not per profile: its nodes use one profile (fetch20), as the cluster tests do.
         if (options.rollingSessions() == 0) {
           report.note("Rolling deploy skipped at this size.");
         } else {

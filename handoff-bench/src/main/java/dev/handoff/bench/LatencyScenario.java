@@ -112,22 +112,24 @@ final class LatencyScenario {
     String base = "plain producer ack → plain consumer poll";
     rep.add(
         Figure.difference(
-            SCENARIO,
-            "stash ack on A → visible on B, p50 ms" + tag,
-            h.p50(),
-            base,
-            p.p50(),
-            "",
-            null));
+                SCENARIO,
+                "stash ack on A → visible on B, p50 ms" + tag,
+                h.p50(),
+                base,
+                p.p50(),
+                "",
+                null)
+            .withId("latency." + profile.id() + ".ack_to_visible_p50_ms"));
     rep.add(
         Figure.difference(
-            SCENARIO,
-            "stash ack on A → visible on B, p99 ms" + tag,
-            h.p99(),
-            base,
-            p.p99(),
-            "p99 ≤ 20 ms",
-            h.p99() <= 20));
+                SCENARIO,
+                "stash ack on A → visible on B, p99 ms" + tag,
+                h.p99(),
+                base,
+                p.p99(),
+                "p99 ≤ 20 ms",
+                h.p99() <= 20)
+            .withId("latency." + profile.id() + ".ack_to_visible_p99_ms"));
     rep.add(
         Figure.difference(
             SCENARIO,
@@ -211,7 +213,12 @@ final class LatencyScenario {
     }
   }
 
-  private void plainBaseline(
+  /**
+   * The plain baseline: a producer's send of one record at a time, acknowledged, then polled by a
+   * consumer assigned every partition of {@code topic}; nanoseconds from the ack (and from the
+   * send) to the poll, after {@code warmup} unrecorded samples.
+   */
+  void plainBaseline(
       ClientProfile profile,
       String topic,
       int samples,

@@ -1,5 +1,11 @@
 package dev.handoff.bench;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
@@ -16,6 +22,14 @@ import java.util.TreeMap;
 
 /** Collects figures and notes of one run and writes them as Markdown and JSON. */
 public final class Report {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  // "key": value, as the results files always had it (Jackson's default is "key" : value).
+  private static final DefaultPrettyPrinter PRETTY =
+      new DefaultPrettyPrinter()
+          .withSeparators(
+              Separators.createDefaultInstance()
+                  .withObjectFieldValueSpacing(Separators.Spacing.AFTER));
+
   private final BenchOptions options;
   private final Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
   private final List<Figure> figures = Collections.synchronizedList(new ArrayList<>());
@@ -162,74 +176,53 @@ public final class Report {
   }
 
   String json() {
-    var sb = new StringBuilder("{\n");
-    sb.append("  \"started\": ").append(str(started.toString())).append(",\n");
-    sb.append("  \"size\": ").append(str(options.size())).append(",\n");
-    sb.append("  \"options\": {")
-        .append("\"sessions\": ")
-        .append(options.sessions())
-        .append(", \"valueBytes\": ")
-        .append(options.valueBytes())
-        .append(", \"partitions\": ")
-        .append(options.partitions())
-        .append(", \"stashes\": ")
-        .append(options.stashes())
-        .append(", \"stashKeys\": ")
-        .append(options.stashKeys())
-        .append(", \"inFlight\": ")
-        .append(options.inFlight())
-        .append(", \"latencySamples\": ")
-        .append(options.latencySamples())
-        .append(", \"rollingSessions\": ")
-        .append(options.rollingSessions())
-        .append(", \"repeats\": ")
-        .append(options.repeats())
-        .append("},\n");
-    sb.append("  \"machine\": {");
-    boolean first = true;
-    for (var e : machine().entrySet()) {
-      sb.append(first ? "" : ", ").append(str(e.getKey())).append(": ").append(str(e.getValue()));
-      first = false;
+    ObjectNode root = JSON.createObjectNode();
+    root.put("started", started.toString());
+    root.put("size", options.size());
+    root.putObject("options")
+        .put("sessions", options.sessions())
+        .put("valueBytes", options.valueBytes())
+        .put("partitions", options.partitions())
+        .put("stashes", options.stashes())
+        .put("stashKeys", options.stashKeys())
+        .put("inFlight", options.inFlight())
+        .put("latencySamples", options.latencySamples())
+        .put("rollingSessions", options.rollingSessions())
+        .put("repeats", options.repeats());
+    ObjectNode machine = root.putObject("machine");
+    machine().forEach(machine::put);
+    ArrayNode figureArray = root.putArray("figures");
+    for (Figure f : figures()) {
+      ObjectNode n =
+          figureArray
+              .addObject()
+              .put("id", f.id()) // null for figures that have no stable id yet
+              .put("scenario", f.scenario())
+              .put("measure", f.measure());
+      number(n, "handoff", f.handoff());
+      n.put("baseline", f.baseline());
+      number(n, "baselineValue", f.baselineValue());
+      number(n, "ratio", f.ratio());
+      n.put("ratioUnit", f.ratioUnit().trim()).put("target", f.target()).put("met", f.met());
     }
-    sb.append("},\n  \"figures\": [\n");
-    List<Figure> fs = figures();
-    for (int i = 0; i < fs.size(); i++) {
-      Figure f = fs.get(i);
-      sb.append("    {\"id\": ")
-          .append(f.id().isEmpty() ? "null" : str(f.id()))
-          .append(", \"scenario\": ")
-          .append(str(f.scenario()))
-          .append(", \"measure\": ")
-          .append(str(f.measure()))
-          .append(", \"handoff\": ")
-          .append(jnum(f.handoff()))
-          .append(", \"baseline\": ")
-          .append(str(f.baseline()))
-          .append(", \"baselineValue\": ")
-          .append(jnum(f.baselineValue()))
-          .append(", \"ratio\": ")
-          .append(jnum(f.ratio()))
-          .append(", \"ratioUnit\": ")
-          .append(str(f.ratioUnit().trim()))
-          .append(", \"target\": ")
-          .append(str(f.target()))
-          .append(", \"met\": ")
-          .append(f.met() == null ? "null" : f.met().toString())
-          .append(i + 1 < fs.size() ? "},\n" : "}\n");
+    ArrayNode noteArray = root.putArray("notes");
+    notes().forEach(noteArray::add);
+    ArrayNode failureArray = root.putArray("failures");
+    failures().forEach(failureArray::add);
+    try {
+      return JSON.writer(PRETTY).writeValueAsString(root) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write the results as JSON", e);
     }
-    sb.append("  ],\n  \"notes\": [");
-    List<String> ns = notes();
-    for (int i = 0; i < ns.size(); i++) {
-      sb.append(i == 0 ? "\n    " : ",\n    ").append(str(ns.get(i)));
+  }
+
+  /** A number, or null where there is none (NaN, infinite): JSON has no NaN. */
+  private static void number(ObjectNode node, String field, double v) {
+    if (Double.isNaN(v) || Double.isInfinite(v)) {
+      node.putNull(field);
+    } else {
+      node.put(field, v);
     }
-    sb.append(ns.isEmpty() ? "],\n" : "\n  ],\n");
-    sb.append("  \"failures\": [");
-    List<String> fl = failures();
-    for (int i = 0; i < fl.size(); i++) {
-      sb.append(i == 0 ? "" : ", ").append(str(fl.get(i)));
-    }
-    sb.append("]\n}\n");
-    return sb.toString();
   }
 
   /** Writes bench-results.md and bench-results.json into the output directory. */
@@ -267,29 +260,5 @@ public final class Report {
       return String.format(Locale.ROOT, "%.1f", v);
     }
     return String.format(Locale.ROOT, "%.2f", v);
-  }
-
-  private static String jnum(double v) {
-    return Double.isNaN(v) || Double.isInfinite(v) ? "null" : Double.toString(v);
-  }
-
-  private static String str(String s) {
-    var sb = new StringBuilder("\"");
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    return sb.append('"').toString();
   }
 }

@@ -66,6 +66,26 @@ public interface DeltaLog extends AutoCloseable {
   /** Records skipped because they could not be decoded, since start. */
   long skippedRecords();
 
+  /**
+   * How far the reader is, for health checks and metrics. {@link ReaderProgress#UNKNOWN} if this
+   * log cannot tell, which is the default.
+   */
+  default ReaderProgress readerProgress() {
+    return ReaderProgress.UNKNOWN;
+  }
+
+  /**
+   * How far a log's reader is.
+   *
+   * @param replayPercent how much of the log, up to the end offsets at start, the start-up replay
+   *     has read: 0 to 100, 100 once replayed; -1 if unknown
+   * @param lag records in the log not read yet, summed over the partitions; -1 if unknown
+   */
+  record ReaderProgress(double replayPercent, long lag) {
+    /** Nothing known. */
+    public static final ReaderProgress UNKNOWN = new ReaderProgress(-1, -1);
+  }
+
   @Override
   void close();
 }

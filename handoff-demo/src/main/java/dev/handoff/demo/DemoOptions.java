@@ -1,7 +1,10 @@
 package dev.handoff.demo;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Options of a demo run ({@code java -jar handoff-demo.jar --help}).
@@ -10,6 +13,8 @@ import java.util.Set;
  * @param sessions game sessions across the cluster
  * @param stateSize approximate bytes of one session's encoded state
  * @param crashNode the node (1-based) killed with SIGKILL instead of SIGTERM, or 0 for none
+ * @param modes how each node is replaced, in roll order ({@code drain}, {@code restart}, {@code
+ *     crash}); one entry applies to every node ({@code crashNode} overrides it for that node)
  * @param kafka bootstrap servers of an existing Kafka, or null for an embedded broker
  * @param zookeeper connect string of an existing ZooKeeper, or null for an embedded server
  * @param partitions partitions of the session topic
@@ -28,6 +33,7 @@ public record DemoOptions(
     int sessions,
     int stateSize,
     int crashNode,
+    List<String> modes,
     String kafka,
     String zookeeper,
     int partitions,
@@ -40,57 +46,149 @@ public record DemoOptions(
     Path runDir,
     int nodeHeapMegabytes) {
 
+  /** The command line as picocli reads it; {@link #parse} checks ranges and builds the record. */
+  @Command(
+      name = "java -jar handoff-demo.jar",
+      sortOptions = false,
+      usageHelpWidth = 100,
+      customSynopsis = "java -jar handoff-demo.jar [options]",
+      description = {
+        "Runs a game cluster through a rolling deploy: starts ZooKeeper and Kafka (embedded, unless"
+            + " --kafka/--zookeeper are given), starts the nodes at version v1 hosting the sessions,"
+            + " then replaces every node, one at a time, by a v2 node (v2's state schema adds a"
+            + " field with a default) while the sessions keep ticking. Prints live progress, then a"
+            + " report; the exit code is 1 if any session was lost, stale or duplicated.",
+        "",
+        // One line each, indented by hand: picocli would wrap a long line to the left margin.
+        "Modes (--mode), as Kubernetes would replace a pod:",
+        "  drain    a Deployment with maxSurge: a new v2 node starts and is RUNNING, then the old one",
+        "           gets SIGTERM and hands each session to the newest version, one at a time",
+        "  restart  a StatefulSet: the old node gets SIGTERM and stashes every session; then a v2",
+        "           node with the same member id starts and adopts them",
+        "  crash    the old node gets SIGKILL; a v2 node with its member id adopts its sessions from",
+        "           their last periodic stash once ZooKeeper expired the dead one",
+        ""
+      })
+  static final class CommandLineOptions {
+    @Option(
+        names = "--nodes",
+        paramLabel = "N",
+        defaultValue = "3",
+        description = "nodes (JVMs) in the cluster [${DEFAULT-VALUE}]")
+    int nodes;
+
+    @Option(
+        names = "--sessions",
+        paramLabel = "N",
+        defaultValue = "1000",
+        description = "game sessions [${DEFAULT-VALUE}]")
+    int sessions;
+
+    @Option(
+        names = "--state-size",
+        paramLabel = "BYTES",
+        defaultValue = "512",
+        description = "approximate size of one session's state [${DEFAULT-VALUE}]")
+    int stateSize;
+
+    @Option(
+        names = "--mode",
+        paramLabel = "M[,M...]",
+        defaultValue = "drain",
+        description =
+            "drain, restart or crash; one for every node, or one per node in roll order"
+                + " [${DEFAULT-VALUE}]")
+    String mode;
+
+    @Option(names = "--crash", description = "node 2 in crash mode")
+    boolean crash;
+
+    @Option(
+        names = "--crash-node",
+        paramLabel = "I",
+        description = "node I (1-based) in crash mode")
+    Integer crashNode;
+
+    @Option(
+        names = "--kafka",
+        paramLabel = "HOST:PORT,...",
+        description = "use this Kafka instead of an embedded broker")
+    String kafka;
+
+    @Option(
+        names = "--zookeeper",
+        paramLabel = "HOST:PORT,...",
+        description = "use this ZooKeeper instead of an embedded server")
+    String zookeeper;
+
+    @Option(
+        names = "--partitions",
+        paramLabel = "N",
+        defaultValue = "12",
+        description = "partitions of the session topic [${DEFAULT-VALUE}]")
+    int partitions;
+
+    @Option(
+        names = "--replication-factor",
+        paramLabel = "N",
+        defaultValue = "1",
+        description = "replication factor of the session topic [${DEFAULT-VALUE}]")
+    int replicationFactor;
+
+    @Option(
+        names = "--tick-ms",
+        paramLabel = "MS",
+        defaultValue = "100",
+        description = "game tick [${DEFAULT-VALUE}]")
+    int tickMillis;
+
+    @Option(
+        names = "--stash-interval-ms",
+        paramLabel = "MS",
+        defaultValue = "1000",
+        description = "periodic stash of every session [${DEFAULT-VALUE}]")
+    int stashMillis;
+
+    @Option(
+        names = "--session-timeout-ms",
+        paramLabel = "MS",
+        // The library's default: a shorter one let a busy machine expire live nodes (issue 16).
+        defaultValue = "15000",
+        description = "ZooKeeper session timeout of the nodes [${DEFAULT-VALUE}]")
+    int sessionTimeoutMillis;
+
+    @Option(
+        names = "--warmup-ms",
+        paramLabel = "MS",
+        defaultValue = "3000",
+        description = "play before the roll starts [${DEFAULT-VALUE}]")
+    int warmupMillis;
+
+    @Option(
+        names = "--settle-ms",
+        paramLabel = "MS",
+        defaultValue = "2000",
+        description = "play after each node is replaced [${DEFAULT-VALUE}]")
+    int settleMillis;
+
+    @Option(
+        names = "--node-heap",
+        paramLabel = "MB",
+        description = "max heap of each node JVM [from sessions × state size]")
+    Integer nodeHeap;
+
+    @Option(
+        names = "--run-dir",
+        paramLabel = "DIR",
+        description = "where node logs go [target/demo-runs/<time>, or a temp dir]")
+    Path runDir;
+
+    @Option(names = "--help", usageHelp = true, description = "print this and exit")
+    boolean help;
+  }
+
   /** The options, as {@code --help} prints them. */
-  public static final String USAGE =
-      """
-      Usage: java -jar handoff-demo.jar [options]
-
-      Runs a game cluster through a rolling deploy: starts ZooKeeper and Kafka (embedded, unless
-      --kafka/--zookeeper are given), starts the nodes at version v1 hosting the sessions, then
-      replaces every node, one at a time, by a v2 node with the same member id (v2's state schema
-      adds a field with a default) while the sessions keep ticking. The old node gets SIGTERM,
-      stashes its sessions and leaves; its replacement picks them up. Prints live progress, then a
-      report; the exit code is 1 if any session was lost, stale or duplicated.
-
-      Options:
-        --nodes N                 nodes (JVMs) in the cluster                      [3]
-        --sessions N              game sessions                                    [1000]
-        --state-size BYTES        approximate size of one session's state          [512]
-        --crash                   kill node 2 with SIGKILL instead of SIGTERM: its
-                                  sessions resume from their last periodic stash
-        --crash-node I            like --crash, for node I (1-based)
-        --kafka HOST:PORT,...     use this Kafka instead of an embedded broker
-        --zookeeper HOST:PORT,... use this ZooKeeper instead of an embedded server
-        --partitions N            partitions of the session topic                  [12]
-        --replication-factor N    replication factor of the session topic          [1]
-        --tick-ms MS              game tick                                        [100]
-        --stash-interval-ms MS    periodic stash of every session                  [1000]
-        --session-timeout-ms MS   ZooKeeper session timeout of the nodes          [15000]
-        --warmup-ms MS            play before the roll starts                      [3000]
-        --settle-ms MS            play after each node is replaced                 [2000]
-        --node-heap MB            max heap of each node JVM   [from sessions × state size]
-        --run-dir DIR             where node logs go    [target/demo-runs/<time>, or a temp dir]
-        --help                    print this and exit
-      """;
-
-  static final Set<String> VALUE_OPTIONS =
-      Set.of(
-          "nodes",
-          "sessions",
-          "state-size",
-          "crash-node",
-          "kafka",
-          "zookeeper",
-          "partitions",
-          "replication-factor",
-          "tick-ms",
-          "stash-interval-ms",
-          "session-timeout-ms",
-          "warmup-ms",
-          "settle-ms",
-          "node-heap",
-          "run-dir");
-  static final Set<String> FLAGS = Set.of("crash", "help");
+  public static final String USAGE = Options.usage(new CommandLineOptions());
 
   /**
    * Parses command-line options, as {@code java -jar handoff-demo.jar} takes them ({@link #USAGE}).
@@ -99,54 +197,75 @@ public record DemoOptions(
    * @throws NodeSettings.HelpRequested for {@code --help}
    */
   public static DemoOptions parse(String... argv) {
-    Args a = Args.parse(argv, VALUE_OPTIONS, FLAGS);
-    if (a.flag("help")) {
-      throw new NodeSettings.HelpRequested(USAGE);
-    }
-    int nodes = a.intValue("nodes", 3, 1, 50);
-    int crashNode = a.intValue("crash-node", 0, 1, nodes);
-    if (crashNode == 0 && a.flag("crash")) {
+    var o = Options.parse(new CommandLineOptions(), USAGE, argv);
+    int nodes = Options.range("nodes", o.nodes, 1, 50);
+    int crashNode = o.crashNode == null ? 0 : Options.range("crash-node", o.crashNode, 1, nodes);
+    if (crashNode == 0 && o.crash) {
       crashNode = Math.min(2, nodes);
     }
-    String kafka = a.get("kafka", null);
-    String zookeeper = a.get("zookeeper", null);
-    if ((kafka == null) != (zookeeper == null)) {
+    if ((o.kafka == null) != (o.zookeeper == null)) {
       throw new IllegalArgumentException(
           "--kafka and --zookeeper go together: give both to use existing servers, or neither for"
               + " embedded ones");
     }
-    int sessions = a.intValue("sessions", 1000, 1, 1_000_000);
-    int stateSize = a.intValue("state-size", 512, 0, 900_000);
+    var modes = List.of(o.mode.split(",", -1));
+    for (String m : modes) {
+      if (!MODES.contains(m)) {
+        throw new IllegalArgumentException(
+            "option --mode must be drain, restart or crash (or a list of them), was '"
+                + o.mode
+                + "'");
+      }
+    }
+    if (modes.size() != 1 && modes.size() != nodes) {
+      throw new IllegalArgumentException(
+          "option --mode needs one mode or one per node (" + nodes + "), was " + modes.size());
+    }
+    int sessions = Options.range("sessions", o.sessions, 1, 1_000_000);
+    int stateSize = Options.range("state-size", o.stateSize, 0, 900_000);
     return new DemoOptions(
         nodes,
         sessions,
         stateSize,
         crashNode,
-        kafka,
-        zookeeper,
-        a.intValue("partitions", 12, 1, 10_000),
-        a.intValue("replication-factor", 1, 1, 100),
-        a.intValue("tick-ms", 100, 10, 10_000),
-        a.intValue("stash-interval-ms", 1000, 10, 600_000),
-        // The library's default: a shorter timeout lets a busy machine expire live nodes.
-        a.intValue("session-timeout-ms", 15_000, 400, 60_000),
-        a.intValue("warmup-ms", 3000, 0, 3_600_000),
-        a.intValue("settle-ms", 2000, 0, 3_600_000),
-        a.has("run-dir") ? Path.of(a.get("run-dir", null)) : null,
-        a.intValue("node-heap", nodeHeapFor(sessions, stateSize, nodes), 64, 65_536));
+        modes,
+        o.kafka,
+        o.zookeeper,
+        Options.range("partitions", o.partitions, 1, 10_000),
+        Options.range("replication-factor", o.replicationFactor, 1, 100),
+        Options.range("tick-ms", o.tickMillis, 10, 10_000),
+        Options.range("stash-interval-ms", o.stashMillis, 10, 600_000),
+        Options.range("session-timeout-ms", o.sessionTimeoutMillis, 400, 60_000),
+        Options.range("warmup-ms", o.warmupMillis, 0, 3_600_000),
+        Options.range("settle-ms", o.settleMillis, 0, 3_600_000),
+        o.runDir,
+        o.nodeHeap == null
+            ? nodeHeapFor(sessions, stateSize, nodes)
+            : Options.range("node-heap", o.nodeHeap, 64, 65_536));
   }
 
   /**
    * The max heap a node JVM gets by default, in MiB: every node holds every session (its state plus
-   * about 512 B of bookkeeping), plays its share of them, and needs room for Kafka client buffers
-   * (an eighth of the heap), writes in flight (a tenth) and the collector, so the heap is 2.5 times
-   * that estimate, at least 256 MiB, rounded up to 64 MiB.
+   * about 512 B of bookkeeping), plays its share of them, and needs room for Kafka client buffers,
+   * writes in flight and the collector, so the heap is 2.5 times that estimate, at least 256 MiB,
+   * rounded up to 64 MiB.
    */
   static int nodeHeapFor(int sessions, int stateSize, int nodes) {
     long perSession = stateSize + 512L;
     long live = sessions * perSession + (sessions / nodes) * perSession + (48L << 20);
     long heap = Math.max(256, (live * 5 / 2 >> 20) + 1);
     return (int) Math.min(65_536, (heap + 63) / 64 * 64);
+  }
+
+  /** The modes {@code --mode} takes. */
+  static final Set<String> MODES = Set.of("drain", "restart", "crash");
+
+  /** How node {@code i} (1-based) is replaced: {@code drain}, {@code restart} or {@code crash}. */
+  public String mode(int i) {
+    if (i == crashNode) {
+      return "crash";
+    }
+    return modes.size() == 1 ? modes.get(0) : modes.get(i - 1);
   }
 
   /** True if the demo starts its own ZooKeeper and Kafka. */

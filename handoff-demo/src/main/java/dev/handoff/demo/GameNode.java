@@ -1,12 +1,19 @@
 package dev.handoff.demo;
 
+import dev.handoff.Adoption;
 import dev.handoff.HandoffException;
-import dev.handoff.Member;
+import dev.handoff.MemberEvent;
+import dev.handoff.SessionMover;
 import dev.handoff.StateHandoff;
 import dev.handoff.kafka.AvroStateCodec;
 import dev.handoff.kafka.KafkaDeltaLog;
+import dev.handoff.micrometer.HandoffMetrics;
+import dev.handoff.micrometer.KafkaDeltaLogMetrics;
 import dev.handoff.spi.StateCodecException;
 import dev.handoff.zk.ZkMembership;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -17,7 +24,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
@@ -25,7 +31,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -34,19 +39,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A game server node: hosts game sessions, ticks them on a timer, and uses Handoff so that its
- * sessions survive it being replaced.
+ * sessions survive it being replaced. It holds no choreography of its own: each step is one call of
+ * the library.
  *
  * <ul>
- *   <li>On start it joins the cluster ({@link StateHandoff#start()}), waits until no earlier
- *       incarnation of its member id is still a member (a replacement keeps the id of the node it
- *       replaces; a crashed incarnation is gone once its ZooKeeper session expires), then picks up
- *       every session that member id owned ({@link StateHandoff#keysOwnedBy}) and resumes it from
- *       its stashed tick. With {@code --create} it also creates its share of the sessions that do
- *       not exist yet.
+ *   <li>On start it joins the cluster ({@link StateHandoff#start()}) and adopts whatever an earlier
+ *       incarnation of its member id owned ({@link StateHandoff#adopt}: a pod restarted under its
+ *       own name, or after a crash), resuming each session as soon as it owns it. With {@code
+ *       --create} it also creates its share of the sessions that do not exist yet. Sessions other
+ *       nodes hand to it ({@link StateHandoff#onHandover}) resume the same way.
  *   <li>Every tick it advances each hosted session; every {@code --stash-interval-ms} it stashes
  *       each one (spread over the interval), so that a crash loses at most that much play.
- *   <li>On SIGTERM ({@link StateHandoff#leaveOnShutdown}) it stops ticking, stashes every session,
- *       waits for the log's acknowledgements and leaves the cluster.
+ *   <li>On SIGTERM ({@link StateHandoff#leaveOnShutdown}): with {@code --on-shutdown drain} each
+ *       session is stopped only when its own transfer to a running node of the newest version
+ *       starts (the {@link SessionMover}), and what none took is stashed; with {@code --on-shutdown
+ *       stash} it stops ticking and stashes every session for a successor that adopts them. Then it
+ *       leaves the cluster.
  * </ul>
  *
  * <p>With {@code --protocol} it reports every step as a {@link NodeMessage} line on standard output
@@ -66,6 +74,9 @@ public final class GameNode {
   private final boolean knowsLevels;
   private final int stashEveryTicks;
   private final StateHandoff<GenericRecord> handoff;
+  // What the report shows of the node's meters: a registry of the node's own, no exporter.
+  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  private final HandoffMetrics metrics;
   private final ScheduledExecutorService ticker =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -102,6 +113,13 @@ public final class GameNode {
             .clientProperty("fetch.max.wait.ms", "25")
             .build();
     var codec = AvroStateCodec.generic(schema, deltaLog);
+    this.metrics =
+        HandoffMetrics.builder()
+            .topic(settings.topic())
+            .group(settings.topic())
+            .member(settings.memberId())
+            .tag("version", settings.version())
+            .build();
     var membership =
         ZkMembership.builder()
             .connectString(settings.zookeeper())
@@ -119,7 +137,10 @@ public final class GameNode {
             .codec(codec)
             .name(settings.memberId())
             .sweepInterval(Duration.ofSeconds(2))
+            .operationRecorder(metrics)
             .build();
+    metrics.monitor(handoff).bindTo(meters);
+    new KafkaDeltaLogMetrics(deltaLog, metrics.tags()).bindTo(meters);
   }
 
   public static void main(String[] argv) {
@@ -149,7 +170,12 @@ public final class GameNode {
 
   /** Starts the node and serves until the JVM is stopped (or standard input closes). */
   void run() {
-    handoff.leaveOnShutdown(SHUTDOWN_BUDGET, this::stashAll);
+    if (settings.onShutdown().equals(NodeSettings.DRAIN)) {
+      handoff.leaveOnShutdown(SHUTDOWN_BUDGET, new Mover());
+    } else {
+      handoff.leaveOnShutdown(SHUTDOWN_BUDGET, this::stashAll);
+    }
+    handoff.onHandover(a -> resume(a.state()));
     handoff.start().join();
     String me = handoff.self().writerId();
     log.info("{} ({}) ready", me, settings.version());
@@ -160,15 +186,16 @@ public final class GameNode {
     ticker.scheduleAtFixedRate(this::report, 1, 1, TimeUnit.SECONDS);
     ticker.scheduleAtFixedRate(this::peekOthers, 500, 1000, TimeUnit.MILLISECONDS);
 
-    int pickedUp = adoptEarlierIncarnation();
+    int adopted = adoptEarlierIncarnations(me);
     int created = settings.create() ? createMissingSessions() : 0;
     int hosting = CompletableFuture.supplyAsync(hosted::size, ticker).join();
     log.info(
+        // scripts/compose-demo.sh reads this line: "picked up" counts the adopted sessions.
         "{} ({}) hosts {} sessions: {} picked up, {} created",
         me,
         settings.version(),
         hosting,
-        pickedUp,
+        adopted,
         created);
     if (settings.protocol()) {
       serveCommands();
@@ -180,118 +207,54 @@ public final class GameNode {
   // ------------------------------------------------------------------ start: adopt and create
 
   /**
-   * Waits until no other incarnation of this member id is a member (it left, or its ZooKeeper
-   * session expired), then picks up every session it owned. Pickups run in parallel. Returns how
-   * many sessions it resumed.
+   * Adopts the sessions of earlier incarnations of this member id (none for a fresh member id) and
+   * resumes each one as soon as it is owned here. Returns how many it adopted.
    */
-  private int adoptEarlierIncarnation() {
-    String me = handoff.self().writerId();
-    var gone = new CompletableFuture<Long>();
-    Runnable check =
-        () -> {
-          if (earlierIncarnation(me).isEmpty()) {
-            gone.complete(micros());
+  private int adoptEarlierIncarnations(String me) {
+    // Reporting only (the orchestrator times the roll): which earlier incarnation it waits for,
+    // and when it saw it go. The adoption itself waits on its own.
+    handoff.onMemberEvent(
+        e -> {
+          if (e instanceof MemberEvent.MemberDown down
+              && down.member().id().equals(settings.memberId())
+              && !down.member().writerId().equals(me)) {
+            emit(new NodeMessage.Gone(down.member().writerId(), micros()), true);
           }
-        };
-    try (AutoCloseable sub = handoff.onMemberEvent(e -> check.run())) {
-      check.run();
-      if (!gone.isDone()) {
-        earlierIncarnation(me)
-            .ifPresent(
-                m -> {
-                  log.info("waiting for the earlier incarnation {} to go", m.writerId());
-                  emit(new NodeMessage.Waiting(m.writerId()), true);
-                });
-      }
-      gone.get(ADOPT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      throw new IllegalStateException(
-          "an earlier incarnation of member '"
-              + settings.memberId()
-              + "' is still a member after "
-              + ADOPT_TIMEOUT
-              + "; is another node running with this member id?");
-    } catch (Exception e) {
-      throw new IllegalStateException("waiting for the earlier incarnation failed", e);
-    }
-    // Every record acknowledged so far (the predecessor's last stashes) is applied after this.
-    handoff.read("game-barrier").join();
-    long caughtUp = micros();
-    var mine = new ArrayList<>(handoff.keysOwnedBy(settings.memberId()));
-    mine.removeAll(handoff.ownedKeys());
-    emit(new NodeMessage.Adopting(mine.size(), gone.join(), caughtUp), false);
-    if (!mine.isEmpty()) {
-      log.info("picking up {} sessions of earlier incarnations of {}", mine.size(), me);
-    }
-    long t0 = System.nanoTime();
-    long deadline = t0 + ADOPT_TIMEOUT.toNanos();
-    var resumed = new SessionDigest();
-    var pickups = new ArrayList<CompletableFuture<Void>>();
-    var doneAt = new java.util.concurrent.ConcurrentLinkedQueue<Long>();
-    // A bounded number in flight: sessions resume one batch after another instead of all waiting
-    // for the last of thousands of pickups.
-    var inFlight = new java.util.concurrent.Semaphore(PICKUPS_IN_FLIGHT);
-    for (String key : mine) {
-      inFlight.acquireUninterruptibly();
-      pickups.add(
-          pickUp(key, deadline, resumed)
-              .whenComplete(
-                  (v, e) -> {
-                    doneAt.add((System.nanoTime() - t0) / 1_000_000);
-                    inFlight.release();
-                  }));
-    }
-    CompletableFuture.allOf(pickups.toArray(CompletableFuture[]::new)).join();
-    if (mine.isEmpty()) {
-      return 0;
-    }
-    var sorted = doneAt.stream().sorted().toList();
-    log.info(
-        "picked up {} sessions in {} ms (first done after {} ms, half after {} ms)",
-        mine.size(),
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
-        sorted.get(0),
-        sorted.get(sorted.size() / 2));
-    log.info("resumed from the log: {}", resumed);
-    return resumed.sessions();
-  }
-
-  /** Pickups a successor keeps in flight while it adopts its predecessor's sessions. */
-  static final int PICKUPS_IN_FLIGHT = 256;
-
-  private Optional<Member> earlierIncarnation(String me) {
-    return handoff.members().stream()
+        });
+    handoff.members().stream()
         .filter(m -> m.id().equals(settings.memberId()) && !m.writerId().equals(me))
-        .findFirst();
+        .findFirst()
+        .ifPresent(
+            m -> {
+              log.info("adopting the sessions of {} once it is gone", m.writerId());
+              emit(new NodeMessage.Waiting(m.writerId()), true);
+            });
+    var resumed = new SessionDigest();
+    Adoption r =
+        handoff
+            .adopt(
+                settings.memberId(),
+                ADOPT_TIMEOUT,
+                a -> resumed.add(a.session(), resume(a.state()).tick()))
+            .join();
+    emit(
+        new NodeMessage.Adopted(
+            r.adopted(), r.skipped(), r.failed(), r.took().toMillis(), micros()),
+        true);
+    if (r.adopted() > 0) {
+      log.info("adopted {}; resumed from the log: {}", r, resumed);
+    }
+    return r.adopted();
   }
 
-  /** Picks up one session, retrying transient failures until {@code deadline}. */
-  private CompletableFuture<Void> pickUp(String key, long deadline, SessionDigest resumed) {
-    return handoff
-        .pickup(key)
-        .handle(
-            (state, e) -> {
-              if (e == null) {
-                if (state.isPresent()) {
-                  GameSession s = GameSession.fromRecord(state.get());
-                  resumed.add(key, s.tick());
-                  return runOnTicker(() -> host(s, true));
-                }
-                emit(new NodeMessage.PickupFailed(key, "no state to pick up"), true);
-                return CompletableFuture.<Void>completedFuture(null);
-              }
-              Throwable cause = unwrap(e);
-              if (System.nanoTime() < deadline && !(cause instanceof HandoffException.Left)) {
-                log.info("pickup of {} failed, retrying: {}", key, cause.toString());
-                return CompletableFuture.runAsync(
-                        () -> {},
-                        CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS, ticker))
-                    .thenCompose(v -> pickUp(key, deadline, resumed));
-              }
-              emit(new NodeMessage.PickupFailed(key, cause.toString()), true);
-              return CompletableFuture.<Void>completedFuture(null);
-            })
-        .thenCompose(f -> f);
+  /**
+   * A session became this node's (handed over or adopted): it resumes from {@code state} on the
+   * ticker. Returns the session as resumed.
+   */
+  private GameSession resume(GenericRecord state) {
+    GameSession s = GameSession.fromRecord(state);
+    ticker.execute(() -> host(s, true));
+    return s;
   }
 
   /** Creates, stashes and hosts this node's share of the sessions nobody has created yet. */
@@ -392,6 +355,25 @@ public final class GameNode {
         new NodeMessage.Stats(
             hosted.size(), acked.get(), stashFailures.get(), peeks.get(), decodeErrors.get()),
         true);
+    emit(meterReadings(), false);
+  }
+
+  /** A few of the node's meters, as the orchestrator's report shows them. */
+  private NodeMessage.Meters meterReadings() {
+    Timer stash = meters.find("handoff.stash").tag("outcome", "ok").timer();
+    Timer pickup = meters.find("handoff.pickup").tag("outcome", "ok").timer();
+    Counter fenced = meters.find("handoff.writes.fenced").counter();
+    double skipped = 0;
+    for (var c : meters.find("handoff.records.skipped").functionCounters()) {
+      skipped += c.count();
+    }
+    return new NodeMessage.Meters(
+        stash == null ? 0 : stash.count(),
+        stash == null ? 0 : stash.mean(TimeUnit.MILLISECONDS),
+        pickup == null ? 0 : pickup.count(),
+        pickup == null ? 0 : pickup.mean(TimeUnit.MILLISECONDS),
+        fenced == null ? 0 : (long) fenced.count(),
+        (long) skipped);
   }
 
   /**
@@ -418,6 +400,30 @@ public final class GameNode {
   }
 
   // ------------------------------------------------------------------ shutdown
+
+  /**
+   * How a drain stops a session for its own transfer: on the ticker, so that the state handed over
+   * is the session's last tick here. Sessions the other nodes keep ticking meanwhile.
+   */
+  private final class Mover implements SessionMover<GenericRecord> {
+    @Override
+    public GenericRecord stop(String session) {
+      GenericRecord state =
+          CompletableFuture.supplyAsync(
+                  () -> {
+                    GameSession s = hosted.remove(session);
+                    if (s == null) {
+                      return null;
+                    }
+                    emit(new NodeMessage.Stopped(session, s.tick(), micros(), "moving"), false);
+                    return s.toRecord(schema);
+                  },
+                  ticker)
+              .join();
+      // Owned here but not hosted (it arrived as the drain began): its state is the replica's.
+      return state != null ? state : handoff.peek(session).orElseThrow();
+    }
+  }
 
   /**
    * The shutdown hook's "stash every session I host": stops the game timer, stashes each session at

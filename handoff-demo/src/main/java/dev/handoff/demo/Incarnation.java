@@ -19,4 +19,9 @@ interface Incarnation {
 
   /** Milliseconds from launch to ready, 0 if unknown. */
   long startMillis();
+
+  /** When it was ready (epoch micros), 0 if unknown. */
+  default long readyMicros() {
+    return 0;
+  }
 }

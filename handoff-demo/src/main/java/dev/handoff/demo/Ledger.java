@@ -108,15 +108,26 @@ final class Ledger {
     long nacks;
     long lastPickupMicros;
     long firstStopMicros;
-    NodeMessage.Adopting adopting;
+    long exitedMicros;
+    long goneSeenMicros;
+    NodeMessage.Adopted adopted;
     int hostingAtSignal = -1;
+    String mode;
+    // Sessions of this incarnation another one took over after it, and when the last one resumed.
+    int handedOn;
+    long lastHandedOnMicros;
     NodeMessage.Stats stats;
+    NodeMessage.Meters meters;
     NodeMessage.Stashed stashed;
     final Map<String, Long> awaitingFinalAck = new HashMap<>();
   }
 
-  /** What the live display shows. */
-  record Progress(int hosted, long acks, int oldHosting, int stashed, int stopped, int pickedUp) {}
+  /**
+   * What the live display shows: sessions hosted; stash acks so far; of the node being replaced,
+   * sessions it hosted, final stashes acknowledged, sessions stopped, and sessions resumed
+   * elsewhere.
+   */
+  record Progress(int hosted, long acks, int oldHosting, int stashed, int stopped, int resumed) {}
 
   private final int total;
   private final Map<String, Track> tracks = new LinkedHashMap<>();
@@ -126,6 +137,7 @@ final class Ledger {
   private int hosted;
   private long acks;
   private long nacks;
+  private boolean frozen;
 
   Ledger(int sessions) {
     this.total = sessions;
@@ -135,10 +147,20 @@ final class Ledger {
   }
 
   synchronized void accept(Incarnation p, NodeMessage m) {
+    if (frozen) {
+      return; // the run is over: what the nodes do while they all stop is not part of it
+    }
     HostCounters c = hosts.computeIfAbsent(p, k -> new HostCounters());
     if (m instanceof NodeMessage.Hosting h) {
       Track t = track(h.session());
-      t.stints.add(new Stint(p, h.micros(), h.fromTick(), h.pickedUp(), h.levelRead()));
+      var stint = new Stint(p, h.micros(), h.fromTick(), h.pickedUp(), h.levelRead());
+      Stint before = h.pickedUp() ? previous(t.stints, stint) : null;
+      if (before != null && before.host != p) {
+        HostCounters b = hosts.computeIfAbsent(before.host, k -> new HostCounters());
+        b.handedOn++;
+        b.lastHandedOnMicros = Math.max(b.lastHandedOnMicros, h.micros());
+      }
+      t.stints.add(stint);
       if (t.open++ == 0) {
         hosted++;
       }
@@ -182,10 +204,17 @@ final class Ledger {
       }
     } else if (m instanceof NodeMessage.PickupFailed f) {
       pickupFailures.add(p.writerId() + " " + f.session() + ": " + f.error());
-    } else if (m instanceof NodeMessage.Adopting a) {
-      c.adopting = a;
+    } else if (m instanceof NodeMessage.Adopted a) {
+      c.adopted = a;
+      if (a.failed() > 0) {
+        pickupFailures.add(p.writerId() + ": " + a.failed() + " sessions could not be adopted");
+      }
+    } else if (m instanceof NodeMessage.Gone g) {
+      c.goneSeenMicros = g.micros();
     } else if (m instanceof NodeMessage.Stats s) {
       c.stats = s;
+    } else if (m instanceof NodeMessage.Meters x) {
+      c.meters = x;
     } else if (m instanceof NodeMessage.Stashed s) {
       c.stashed = s;
     }
@@ -194,6 +223,7 @@ final class Ledger {
   /** The process exited at {@code micros}: whatever it still hosted ends there. */
   synchronized void exited(Incarnation p, long micros) {
     HostCounters c = hosts.computeIfAbsent(p, k -> new HostCounters());
+    c.exitedMicros = micros;
     for (Track t : tracks.values()) {
       for (Stint st : t.stints) {
         if (st.host == p && st.end == Long.MAX_VALUE) {
@@ -207,8 +237,25 @@ final class Ledger {
 
   /** Remembers how many sessions {@code p} hosted when it was signalled. */
   synchronized void signalled(Incarnation p) {
+    signalled(p, null);
+  }
+
+  /**
+   * Remembers how many sessions {@code p} hosted when it was signalled, and how it is being
+   * replaced ({@code drain}, {@code restart} or {@code crash}; null if it is not rolled).
+   */
+  synchronized void signalled(Incarnation p, String mode) {
     HostCounters c = hosts.computeIfAbsent(p, k -> new HostCounters());
     c.hostingAtSignal = c.hosting;
+    c.mode = mode;
+  }
+
+  /**
+   * The roll is over: later messages (the nodes' own moves while they all stop) are ignored, and
+   * what is still hosted stays hosted for the verdict.
+   */
+  synchronized void freeze() {
+    frozen = true;
   }
 
   private void close(Track t) {
@@ -239,6 +286,18 @@ final class Ledger {
     return c == null ? 0 : c.pickups;
   }
 
+  /** Sessions {@code p} hosted when it was signalled (0 if it was not). */
+  synchronized int hostingAtSignal(Incarnation p) {
+    HostCounters c = hosts.get(p);
+    return c == null ? 0 : Math.max(0, c.hostingAtSignal);
+  }
+
+  /** Sessions of {@code p} that another incarnation resumed after it. */
+  synchronized int handedOn(Incarnation p) {
+    HostCounters c = hosts.get(p);
+    return c == null ? 0 : c.handedOn;
+  }
+
   /** True once every session has an acknowledged stash past its creation. */
   synchronized boolean everySessionStashedPeriodically() {
     for (Track t : tracks.values()) {
@@ -258,7 +317,7 @@ final class Ledger {
         o == null ? 0 : Math.max(o.hostingAtSignal, o.hosting),
         o == null ? 0 : o.finalAcks,
         o == null ? 0 : o.stops,
-        r == null ? 0 : r.pickups);
+        o == null ? 0 : o.handedOn);
   }
 
   synchronized List<String> pickupFailures() {
@@ -269,8 +328,15 @@ final class Ledger {
     return List.copyOf(stashFailureSamples);
   }
 
-  /** A replaced node: old and new incarnation, for the per-node rows of the report. */
-  record Replacement(Incarnation old, Incarnation replacement) {}
+  /**
+   * A replaced node: old and new incarnation (the surge node of a drain, the successor of a restart
+   * or crash) and how ({@code drain}, {@code restart} or {@code crash}), for the per-node rows.
+   */
+  record Replacement(Incarnation old, Incarnation replacement, String mode) {
+    Replacement(Incarnation old, Incarnation replacement) {
+      this(old, replacement, "SIGKILL".equals(old.signal()) ? "crash" : "restart");
+    }
+  }
 
   /**
    * Computes the report. {@code hostedAtEnd} maps each session to the incarnations that said they
@@ -290,9 +356,17 @@ final class Ledger {
     var toDurable = new ArrayList<Double>();
     var durableToResumed = new ArrayList<Double>();
     var crashAges = new ArrayList<Double>();
+    var pausesByMode = new LinkedHashMap<String, List<Double>>();
+    for (String mode : List.of("drain", "restart", "crash")) {
+      pausesByMode.put(mode, new ArrayList<>());
+    }
+    var pausesByHost = new HashMap<Incarnation, List<Double>>();
+    var modeOf = new HashMap<Incarnation, String>();
+    hosts.forEach((p, c) -> modeOf.put(p, c.mode));
+    replacements.forEach(r -> modeOf.put(r.old(), r.mode()));
     Set<String> duplicated = new HashSet<>();
     Set<String> lost = new HashSet<>();
-    String crashed = null;
+    var crashed = new java.util.TreeSet<String>();
 
     for (var e : tracks.entrySet()) {
       String session = e.getKey();
@@ -322,14 +396,21 @@ final class Ledger {
           continue;
         }
         if (before.end != Long.MAX_VALUE && before.end <= s.start) {
-          pauses.add((s.start - before.end) / 1000.0);
-          if (before.stoppedCleanly) {
-            // The pause in two: until the stopped state was durable (0 if a periodic stash of
-            // that tick had already been acknowledged), and from then until the successor's first
-            // tick (the predecessor's remaining stashes and leave, the successor noticing, pickup).
-            long acked = t.firstAckAtOrAfter(before.endTick);
-            long durable = acked < 0 ? -1 : Math.max(before.end, acked);
-            if (durable >= 0 && durable <= s.start) {
+          double pause = (s.start - before.end) / 1000.0;
+          pauses.add(pause);
+          pausesByHost.computeIfAbsent(before.host, k -> new ArrayList<>()).add(pause);
+          String mode = modeOf.get(before.host);
+          if (mode != null) {
+            pausesByMode.computeIfAbsent(mode, k -> new ArrayList<>()).add(pause);
+          }
+          long acked = t.firstAckAtOrAfter(before.endTick);
+          boolean stashed = !"drain".equals(mode);
+          if (stashed && before.stoppedCleanly && acked >= 0) {
+            // The pause of a stashed session in two: until the stopped state was durable (0 if a
+            // periodic stash of that tick had already been acknowledged), and from then until the
+            // successor's first tick (the remaining stashes and leave, the successor's adoption).
+            long durable = Math.max(before.end, acked);
+            if (durable <= s.start) {
               toDurable.add((durable - before.end) / 1000.0);
               durableToResumed.add((s.start - durable) / 1000.0);
             }
@@ -343,7 +424,7 @@ final class Ledger {
           }
         }
         if (!before.stoppedCleanly && "SIGKILL".equals(before.host.signal())) {
-          crashed = before.host.memberId();
+          crashed.add(before.host.memberId());
           crashResumed++;
           long ackedAt = t.ackedAt(s.fromTick);
           if (ackedAt > 0) {
@@ -370,32 +451,71 @@ final class Ledger {
         decodeErrors += c.stats.decodeErrors();
       }
     }
+    long meteredStashes = 0;
+    long meteredPickups = 0;
+    double stashMillis = 0;
+    double pickupMillis = 0;
+    long fenced = 0;
+    long skipped = 0;
+    for (HostCounters c : hosts.values()) {
+      if (c.meters != null) {
+        meteredStashes += c.meters.stashes();
+        stashMillis += c.meters.stashes() * c.meters.stashMeanMs();
+        meteredPickups += c.meters.pickups();
+        pickupMillis += c.meters.pickups() * c.meters.pickupMeanMs();
+        fenced += c.meters.fenced();
+        skipped += c.meters.skipped();
+      }
+    }
+    var meters =
+        new Report.Meters(
+            meteredStashes,
+            meteredStashes == 0 ? 0 : stashMillis / meteredStashes,
+            meteredPickups,
+            meteredPickups == 0 ? 0 : pickupMillis / meteredPickups,
+            fenced,
+            skipped);
     var rolls = new ArrayList<Report.Roll>();
     for (Replacement r : replacements) {
       HostCounters o = hosts.getOrDefault(r.old(), new HostCounters());
       HostCounters n = hosts.getOrDefault(r.replacement(), new HostCounters());
-      long handoff =
-          n.lastPickupMicros == 0 || r.old().signalledMicros() == 0
-              ? 0
-              : (n.lastPickupMicros - r.old().signalledMicros()) / 1000;
+      long signalled = r.old().signalledMicros();
+      // The predecessor is gone once its process exited, or (after a crash) once its successor
+      // saw its membership expire, whichever is later.
+      long gone = Math.max(o.exitedMicros, n.goneSeenMicros);
+      long ready = r.replacement().readyMicros();
+      long resumedAfterReady =
+          r.mode().equals("drain") || o.lastHandedOnMicros == 0 || ready == 0 || gone == 0
+              ? -1
+              : Math.max(0, o.lastHandedOnMicros - Math.max(ready, gone)) / 1000;
       rolls.add(
           new Report.Roll(
               r.old().memberId(),
+              r.mode(),
               r.old().writerId(),
               r.replacement().writerId(),
               r.old().signal() == null ? "-" : r.old().signal(),
               Math.max(0, o.hostingAtSignal),
               o.finalAcks,
-              n.pickups,
-              handoff,
+              o.handedOn,
+              sinceSignal(r.old(), o.lastHandedOnMicros),
               r.replacement().startMillis(),
-              o.firstStopMicros == 0 || r.old().signalledMicros() == 0
+              o.firstStopMicros == 0 || signalled == 0
                   ? -1
-                  : (o.firstStopMicros - r.old().signalledMicros()) / 1000,
+                  : (o.firstStopMicros - signalled) / 1000,
               o.stashed == null ? -1 : o.stashed.millis(),
-              sinceSignal(r.old(), n.adopting == null ? 0 : n.adopting.goneMicros()),
-              sinceSignal(r.old(), n.adopting == null ? 0 : n.adopting.caughtUpMicros())));
+              sinceSignal(r.old(), o.exitedMicros),
+              sinceSignal(r.old(), n.goneSeenMicros),
+              resumedAfterReady,
+              percentiles(pausesByHost.getOrDefault(r.old(), List.of()))));
     }
+    var byMode = new LinkedHashMap<String, Report.Percentiles>();
+    pausesByMode.forEach(
+        (mode, values) -> {
+          if (!values.isEmpty()) {
+            byMode.put(mode, percentiles(values));
+          }
+        });
     return new Report(
         scenario,
         total,
@@ -403,9 +523,10 @@ final class Ledger {
         lost.size(),
         stale,
         duplicated.size(),
-        Report.Percentiles.of(pauses.stream().mapToDouble(Double::doubleValue).toArray()),
-        Report.Percentiles.of(toDurable.stream().mapToDouble(Double::doubleValue).toArray()),
-        Report.Percentiles.of(durableToResumed.stream().mapToDouble(Double::doubleValue).toArray()),
+        percentiles(pauses),
+        byMode,
+        percentiles(toDurable),
+        percentiles(durableToResumed),
         v1ToV2,
         levelDefaulted,
         acks,
@@ -413,11 +534,16 @@ final class Ledger {
         peeks,
         decodeErrors,
         pickupFailures.size(),
-        crashed,
+        crashed.isEmpty() ? null : String.join(", ", crashed),
         crashResumed,
-        Report.Percentiles.of(crashAges.stream().mapToDouble(Double::doubleValue).toArray()),
+        percentiles(crashAges),
         rolls,
-        elapsed);
+        elapsed,
+        meters);
+  }
+
+  private static Report.Percentiles percentiles(List<Double> values) {
+    return Report.Percentiles.of(values.stream().mapToDouble(Double::doubleValue).toArray());
   }
 
   /** Milliseconds from {@code p}'s signal to {@code micros}, or -1 if either is unknown. */

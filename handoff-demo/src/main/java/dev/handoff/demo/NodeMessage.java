@@ -30,21 +30,33 @@ sealed interface NodeMessage {
   }
 
   /**
-   * The node saw the earlier incarnation of its member id gone at {@code goneMicros} (when it
-   * started, if there was none), had read the log up to then at {@code caughtUpMicros}, and is
-   * picking up the {@code sessions} that member id owned.
+   * The node saw the earlier incarnation {@code incarnation} of its member id go at {@code micros}.
    */
-  record Adopting(int sessions, long goneMicros, long caughtUpMicros) implements NodeMessage {
+  record Gone(String incarnation, long micros) implements NodeMessage {
     @Override
     public String encode() {
-      return "ADOPT " + sessions + " " + goneMicros + " " + caughtUpMicros;
+      return "GONE " + incarnation + " " + micros;
     }
   }
 
   /**
-   * The node started hosting a session: created it ({@code pickedUp == false}, at tick 0) or picked
-   * it up at tick {@code fromTick}, decoded with level {@code levelRead} (0 on a v1 node, whose
-   * schema has no level); it played its first tick at {@code micros}.
+   * The node's adoption of its member id's earlier incarnations is over at {@code micros}: {@code
+   * adopted} sessions claimed (each reported by a {@link Hosting} line), {@code skipped} taken by
+   * others or ended meanwhile, {@code failed} not claimed; it took {@code millis} from the call.
+   */
+  record Adopted(int adopted, int skipped, int failed, long millis, long micros)
+      implements NodeMessage {
+    @Override
+    public String encode() {
+      return "ADOPTED " + adopted + " " + skipped + " " + failed + " " + millis + " " + micros;
+    }
+  }
+
+  /**
+   * The node started hosting a session: created it ({@code pickedUp == false}, at tick 0) or took
+   * it over (handed to it, or adopted) at tick {@code fromTick}, decoded with level {@code
+   * levelRead} (0 on a v1 node, whose schema has no level); it played its first tick at {@code
+   * micros}.
    */
   record Hosting(String session, boolean pickedUp, long fromTick, int levelRead, long micros)
       implements NodeMessage {
@@ -62,8 +74,9 @@ sealed interface NodeMessage {
   }
 
   /**
-   * The node stopped ticking the session after tick {@code tick}: {@code shutdown} or {@code
-   * fenced}.
+   * The node stopped ticking the session after tick {@code tick}: {@code moving} (stopped for its
+   * own transfer, or for the final stash of a drain that could not hand it over), {@code shutdown}
+   * (stopped with all others for the final stashes) or {@code fenced}.
    */
   record Stopped(String session, long tick, long micros, String reason) implements NodeMessage {
     @Override
@@ -104,6 +117,32 @@ sealed interface NodeMessage {
     }
   }
 
+  /**
+   * A few of the node's Micrometer meters (handoff-micrometer), every second: successful stashes
+   * and pickups with their mean time, fenced writes, log records skipped.
+   */
+  record Meters(
+      long stashes,
+      double stashMeanMs,
+      long pickups,
+      double pickupMeanMs,
+      long fenced,
+      long skipped)
+      implements NodeMessage {
+    @Override
+    public String encode() {
+      return String.format(
+          java.util.Locale.ROOT,
+          "METERS %d %.3f %d %.3f %d %d",
+          stashes,
+          stashMeanMs,
+          pickups,
+          pickupMeanMs,
+          fenced,
+          skipped);
+    }
+  }
+
   /** Counters, every second. */
   record Stats(int hosting, long acked, long stashFailures, long peeks, long decodeErrors)
       implements NodeMessage {
@@ -141,8 +180,15 @@ sealed interface NodeMessage {
           return new Ready(p[1], p[2]);
         case "WAIT":
           return new Waiting(p[1]);
-        case "ADOPT":
-          return new Adopting(Integer.parseInt(p[1]), Long.parseLong(p[2]), Long.parseLong(p[3]));
+        case "GONE":
+          return new Gone(p[1], Long.parseLong(p[2]));
+        case "ADOPTED":
+          return new Adopted(
+              Integer.parseInt(p[1]),
+              Integer.parseInt(p[2]),
+              Integer.parseInt(p[3]),
+              Long.parseLong(p[4]),
+              Long.parseLong(p[5]));
         case "HOST":
           return new Hosting(
               p[1],
@@ -160,6 +206,14 @@ sealed interface NodeMessage {
           return new PickupFailed(p[1], rest(p, 2));
         case "HOSTED":
           return new Hosted(Integer.parseInt(p[1]) == 0 ? List.of() : List.of(p[2].split(",")));
+        case "METERS":
+          return new Meters(
+              Long.parseLong(p[1]),
+              Double.parseDouble(p[2]),
+              Long.parseLong(p[3]),
+              Double.parseDouble(p[4]),
+              Long.parseLong(p[5]),
+              Long.parseLong(p[6]));
         case "STATS":
           return new Stats(
               Integer.parseInt(p[1]),

@@ -203,6 +203,11 @@ final class NodeProcess implements Incarnation {
     return r == 0 ? 0 : (r - launchedMicros) / 1000;
   }
 
+  @Override
+  public long readyMicros() {
+    return readyMicros;
+  }
+
   long pid() {
     return process.pid();
   }

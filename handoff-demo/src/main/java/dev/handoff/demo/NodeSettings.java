@@ -2,7 +2,8 @@ package dev.handoff.demo;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * How one {@link GameNode} runs: where Kafka and ZooKeeper are, which member it is, which version
@@ -23,6 +24,9 @@ import java.util.Set;
  * @param tickMillis game tick period
  * @param stashMillis how often each hosted session is stashed (for crash recovery)
  * @param sessionTimeoutMillis ZooKeeper session timeout (how soon a crashed node is seen gone)
+ * @param onShutdown what SIGTERM does: {@code drain} hands every session to a running peer of the
+ *     newest version (a Deployment's surge node), falling back to a stash; {@code stash} stashes
+ *     every session for a successor with the same member id (a StatefulSet's restarted pod)
  * @param protocol true when driven by the orchestrator: machine-readable lines on stdout, and the
  *     node stops (gracefully) when its standard input closes
  */
@@ -42,65 +46,177 @@ record NodeSettings(
     int tickMillis,
     int stashMillis,
     int sessionTimeoutMillis,
+    String onShutdown,
     boolean protocol) {
 
-  static final Set<String> VALUE_OPTIONS =
-      Set.of(
-          "kafka",
-          "zookeeper",
-          "topic",
-          "partitions",
-          "replication-factor",
-          "member-id",
-          "version",
-          "sessions",
-          "nodes",
-          "index",
-          "state-size",
-          "tick-ms",
-          "stash-interval-ms",
-          "session-timeout-ms");
-  static final Set<String> FLAGS = Set.of("create", "protocol", "help");
+  /** {@code --on-shutdown drain}: hand the sessions to running peers. */
+  static final String DRAIN = "drain";
 
-  static final String USAGE =
-      """
-      Usage: java -cp handoff-demo.jar dev.handoff.demo.GameNode --kafka HOST:PORT --zookeeper HOST:PORT
-               --member-id ID [--version v1|v2] [--create --sessions N --nodes N --index I]
-               [--topic T] [--partitions N] [--replication-factor N] [--state-size BYTES]
-               [--tick-ms MS] [--stash-interval-ms MS] [--session-timeout-ms MS] [--protocol]
+  /** {@code --on-shutdown stash}: stash the sessions for a successor that adopts them. */
+  static final String STASH = "stash";
 
-      One game server node. On start it picks up every session that an earlier incarnation of its
-      member id owned (after that incarnation has gone), and with --create it creates its share of
-      the sessions that do not exist yet. It ticks its sessions, stashes each one periodically, and
-      on SIGTERM stashes all of them and leaves the cluster.
-      """;
+  /** The command line as picocli reads it; {@link #parse} checks ranges and builds the record. */
+  @Command(
+      name = "java -cp handoff-demo.jar dev.handoff.demo.GameNode",
+      sortOptions = false,
+      usageHelpWidth = 100,
+      customSynopsis = {
+        "java -cp handoff-demo.jar dev.handoff.demo.GameNode --kafka HOST:PORT",
+        "    --zookeeper HOST:PORT --member-id ID [options]"
+      },
+      description = {
+        "One game server node. On start it adopts every session that an earlier incarnation of its"
+            + " member id owned (once that incarnation has gone), and with --create it creates its"
+            + " share of the sessions that do not exist yet; it resumes the sessions other nodes"
+            + " hand to it. It ticks its sessions and stashes each one periodically. On SIGTERM,"
+            + " with --on-shutdown drain (the default) it hands each session to a running node of"
+            + " the newest version, one at a time, and stashes what none took; with --on-shutdown"
+            + " stash it stashes all of them for a successor with its member id. Then it leaves the"
+            + " cluster.",
+        ""
+      })
+  static final class CommandLineOptions {
+    @Option(names = "--kafka", paramLabel = "HOST:PORT", required = true, description = "Kafka")
+    String kafka;
+
+    @Option(
+        names = "--zookeeper",
+        paramLabel = "HOST:PORT",
+        required = true,
+        description = "ZooKeeper")
+    String zookeeper;
+
+    @Option(
+        names = "--member-id",
+        paramLabel = "ID",
+        required = true,
+        description = "member id; a replacement keeps the id of the node it replaces")
+    String memberId;
+
+    @Option(
+        names = "--version",
+        paramLabel = "v1|v2",
+        defaultValue = GameSchemas.V1,
+        description = "game version and state schema [${DEFAULT-VALUE}]")
+    String version;
+
+    @Option(
+        names = "--create",
+        description = "create this node's share of the sessions that do not exist yet")
+    boolean create;
+
+    @Option(
+        names = "--sessions",
+        paramLabel = "N",
+        defaultValue = "1000",
+        description = "sessions of the whole cluster, with --create [${DEFAULT-VALUE}]")
+    int sessions;
+
+    @Option(
+        names = "--nodes",
+        paramLabel = "N",
+        defaultValue = "1",
+        description = "nodes sharing them, with --create [${DEFAULT-VALUE}]")
+    int nodes;
+
+    @Option(
+        names = "--index",
+        paramLabel = "I",
+        defaultValue = "1",
+        description = "this node's share (1-based), with --create [${DEFAULT-VALUE}]")
+    int index;
+
+    @Option(
+        names = "--topic",
+        paramLabel = "T",
+        defaultValue = "handoff-demo",
+        description = "session topic, also the ZooKeeper group [${DEFAULT-VALUE}]")
+    String topic;
+
+    @Option(
+        names = "--partitions",
+        paramLabel = "N",
+        defaultValue = "12",
+        description = "partitions, if this node creates the topic [${DEFAULT-VALUE}]")
+    int partitions;
+
+    @Option(
+        names = "--replication-factor",
+        paramLabel = "N",
+        defaultValue = "1",
+        description = "replication factor, if this node creates the topic [${DEFAULT-VALUE}]")
+    int replicationFactor;
+
+    @Option(
+        names = "--state-size",
+        paramLabel = "BYTES",
+        defaultValue = "512",
+        description = "approximate size of one session's state [${DEFAULT-VALUE}]")
+    int stateSize;
+
+    @Option(
+        names = "--tick-ms",
+        paramLabel = "MS",
+        defaultValue = "100",
+        description = "game tick [${DEFAULT-VALUE}]")
+    int tickMillis;
+
+    @Option(
+        names = "--stash-interval-ms",
+        paramLabel = "MS",
+        defaultValue = "1000",
+        description = "periodic stash of every session [${DEFAULT-VALUE}]")
+    int stashMillis;
+
+    @Option(
+        names = "--session-timeout-ms",
+        paramLabel = "MS",
+        defaultValue = "15000",
+        description = "ZooKeeper session timeout [${DEFAULT-VALUE}]")
+    int sessionTimeoutMillis;
+
+    @Option(
+        names = "--on-shutdown",
+        paramLabel = "drain|stash",
+        defaultValue = DRAIN,
+        description =
+            "on SIGTERM, hand the sessions to running peers or stash them for a successor"
+                + " [${DEFAULT-VALUE}]")
+    String onShutdown;
+
+    @Option(
+        names = "--protocol",
+        description = "machine-readable lines on stdout; stop when stdin closes")
+    boolean protocol;
+
+    @Option(names = "--help", usageHelp = true, description = "print this and exit")
+    boolean help;
+  }
+
+  static final String USAGE = Options.usage(new CommandLineOptions());
 
   static NodeSettings parse(String[] argv) {
-    Args a = Args.parse(argv, VALUE_OPTIONS, FLAGS);
-    if (a.flag("help")) {
-      throw new HelpRequested(USAGE);
-    }
-    boolean create = a.flag("create");
-    int nodes = a.intValue("nodes", 1, 1, 1000);
-    String version = a.get("version", GameSchemas.V1);
-    GameSchemas.forVersion(version);
+    var o = Options.parse(new CommandLineOptions(), USAGE, argv);
+    GameSchemas.forVersion(o.version);
+    int nodes = Options.range("nodes", o.nodes, 1, 1000);
     return new NodeSettings(
-        a.require("kafka"),
-        a.require("zookeeper"),
-        a.get("topic", "handoff-demo"),
-        a.intValue("partitions", 12, 1, 10_000),
-        a.intValue("replication-factor", 1, 1, 100),
-        a.require("member-id"),
-        version,
-        create,
-        create ? a.intValue("sessions", 1000, 0, 10_000_000) : 0,
+        o.kafka,
+        o.zookeeper,
+        o.topic,
+        Options.range("partitions", o.partitions, 1, 10_000),
+        Options.range("replication-factor", o.replicationFactor, 1, 100),
+        o.memberId,
+        o.version,
+        o.create,
+        o.create ? Options.range("sessions", o.sessions, 0, 10_000_000) : 0,
         nodes,
-        a.intValue("index", 1, 1, nodes),
-        a.intValue("state-size", 512, 0, 900_000),
-        a.intValue("tick-ms", 100, 1, 60_000),
-        a.intValue("stash-interval-ms", 1000, 1, 3_600_000),
-        a.intValue("session-timeout-ms", 15_000, 400, 60_000),
-        a.flag("protocol"));
+        Options.range("index", o.index, 1, nodes),
+        Options.range("state-size", o.stateSize, 0, 900_000),
+        Options.range("tick-ms", o.tickMillis, 1, 60_000),
+        Options.range("stash-interval-ms", o.stashMillis, 1, 3_600_000),
+        Options.range("session-timeout-ms", o.sessionTimeoutMillis, 400, 60_000),
+        onShutdown(o.onShutdown),
+        o.protocol);
   }
 
   List<String> toArgs() {
@@ -122,10 +238,19 @@ record NodeSettings(
     add(out, "tick-ms", tickMillis);
     add(out, "stash-interval-ms", stashMillis);
     add(out, "session-timeout-ms", sessionTimeoutMillis);
+    add(out, "on-shutdown", onShutdown);
     if (protocol) {
       out.add("--protocol");
     }
     return out;
+  }
+
+  private static String onShutdown(String v) {
+    if (!v.equals(DRAIN) && !v.equals(STASH)) {
+      throw new IllegalArgumentException(
+          "option --on-shutdown must be drain or stash, was '" + v + "'");
+    }
+    return v;
   }
 
   /** The id of session {@code j} (1-based) of a cluster running {@code total} sessions. */

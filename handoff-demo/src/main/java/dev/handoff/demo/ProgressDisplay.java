@@ -7,9 +7,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The live status line, once a second: phase, the node being rolled, sessions hosted, stashed,
- * picked up and in flight. On a terminal the line is rewritten in place (carriage return only); in
- * a log (CI) each update is a line of its own.
+ * The live status line, once a second: phase, the node being rolled, sessions hosted, stopped,
+ * stashed, resumed elsewhere and in flight. On a terminal the line is rewritten in place (carriage
+ * return only); in a log (CI) each update is a line of its own.
  */
 final class ProgressDisplay implements AutoCloseable {
   private final PrintStream out;
@@ -70,11 +70,12 @@ final class ProgressDisplay implements AutoCloseable {
       line.append(
           String.format(
               Locale.ROOT,
-              " | %s stashed %d/%d | picked up %d/%d",
+              " | %s stopped %d/%d, stashed %d | resumed elsewhere %d/%d",
               old.memberId(),
-              p.stashed(),
+              p.stopped(),
               p.oldHosting(),
-              p.pickedUp(),
+              p.stashed(),
+              p.resumed(),
               p.oldHosting()));
     }
     line.append(String.format(Locale.ROOT, " | in flight %d", sessions - p.hosted()));

@@ -12,16 +12,18 @@ import java.util.Locale;
  *
  * @param scenario one line describing the run
  * @param sessions sessions the cluster ran
- * @param handedOff sessions picked up by a replacement node (each counted once)
+ * @param handedOff sessions taken over by another node (handed over or adopted; each counted once)
  * @param lost sessions not hosted by any node at the end, or whose state was lost and recreated
  * @param stale pickups that resumed from a tick below the last acknowledged stash of the session
  * @param duplicated sessions that two node incarnations hosted at the same time
  * @param pause per-session pause: from the old host's last tick to the new host's first tick
- * @param pauseUntilDurable first part of the pause of a session whose old host stopped cleanly
- *     (SIGTERM): from the old host's last tick until a stash of that tick or a later one was
- *     acknowledged (0 if a periodic stash of that tick had been acknowledged already)
+ * @param pauseByMode the same, by how the old host was replaced ({@code drain}, {@code restart},
+ *     {@code crash}; only the modes that ran)
+ * @param pauseUntilDurable first part of the pause of a stashed session whose old host stopped
+ *     cleanly (SIGTERM, restart): from the old host's last tick until a stash of that tick or a
+ *     later one was acknowledged (0 if a periodic stash of that tick had been acknowledged already)
  * @param pauseAfterDurable second part: from then until the new host's first tick (the old host's
- *     other final stashes and its leave, the new host noticing, reading and picking up)
+ *     other final stashes and its leave, the successor starting and adopting)
  * @param v1ToV2 pickups by a v2 node of a state stashed by a v1 node
  * @param levelDefaulted of those, how many read the added field {@code level} as its default 1
  * @param stashesAcked stashes acknowledged by the log, over the whole run
@@ -29,11 +31,12 @@ import java.util.Locale;
  * @param peeks reads of sessions hosted by other nodes (other versions during the roll)
  * @param decodeErrors of those, how many could not be decoded
  * @param pickupFailures pickups that found no state or failed for good
- * @param crashedNode the node killed with SIGKILL, or null
+ * @param crashedNode the nodes killed with SIGKILL (member ids, comma-separated), or null
  * @param crashResumed sessions of the killed node resumed from their last periodic stash
  * @param crashStateAge how old that stash was when the node was killed (ms)
  * @param rolls one row per replaced node
  * @param elapsed wall time of the whole run
+ * @param meters a few of the nodes' Micrometer meters
  */
 public record Report(
     String scenario,
@@ -43,6 +46,7 @@ public record Report(
     int stale,
     int duplicated,
     Percentiles pause,
+    java.util.Map<String, Percentiles> pauseByMode,
     Percentiles pauseUntilDurable,
     Percentiles pauseAfterDurable,
     int v1ToV2,
@@ -56,7 +60,27 @@ public record Report(
     int crashResumed,
     Percentiles crashStateAge,
     List<Roll> rolls,
-    Duration elapsed) {
+    Duration elapsed,
+    Meters meters) {
+
+  /**
+   * A few of the nodes' Micrometer meters (handoff-micrometer), summed over every node incarnation
+   * as each last reported them.
+   *
+   * @param stashes successful stashes ({@code handoff.stash}, outcome ok)
+   * @param stashMeanMs their mean time
+   * @param pickups successful pickups ({@code handoff.pickup}, outcome ok)
+   * @param pickupMeanMs their mean time
+   * @param fenced fenced writes ({@code handoff.writes.fenced})
+   * @param skipped log records skipped ({@code handoff.records.skipped}, every reason)
+   */
+  public record Meters(
+      long stashes,
+      double stashMeanMs,
+      long pickups,
+      double pickupMeanMs,
+      long fenced,
+      long skipped) {}
 
   /** True if nothing was lost, stale or duplicated. */
   public boolean passed() {
@@ -66,38 +90,47 @@ public record Report(
   /**
    * One replaced node.
    *
-   * @param member the member id both incarnations share
+   * @param member the member id of the old incarnation
+   * @param mode how it was replaced: {@code drain} (a surge node started, then SIGTERM: the old
+   *     node hands each session over), {@code restart} (SIGTERM: it stashes everything; then a
+   *     successor with its member id starts and adopts) or {@code crash} (SIGKILL; then a successor
+   *     with its member id adopts what was last stashed)
    * @param from writer id of the old incarnation
-   * @param to writer id of the new incarnation
+   * @param to writer id of the new node (the surge node, or the successor)
    * @param signal SIGTERM or SIGKILL
    * @param sessions sessions the old incarnation hosted when it was signalled
-   * @param finalStashes of those, final stashes acknowledged before it left (0 after SIGKILL)
-   * @param pickedUp sessions the new incarnation picked up
-   * @param handoffMillis from the signal to the new incarnation's last pickup
+   * @param finalStashes of those, final stashes acknowledged before it left (stash path only)
+   * @param resumed sessions of the old incarnation that another node resumed after it
+   * @param rollMillis from the signal to the last of those resumed
    * @param replacementStartMillis from launching the new JVM to it being ready
-   * @param stopMillis from the signal to the old incarnation stopping its game timer (its shutdown
-   *     hook running), -1 if it never stopped cleanly
+   * @param stopMillis from the signal to the old incarnation stopping its first session, -1 if it
+   *     never stopped cleanly
    * @param finalStashMillis how long the old incarnation's shutdown hook took to stash all its
-   *     sessions and have them acknowledged, -1 if it did not report it
-   * @param goneSeenMillis from the signal to the new incarnation seeing the old one gone from the
-   *     group, -1 if unknown
-   * @param caughtUpMillis from the signal to the new incarnation having read the log up to then (it
-   *     picks up the sessions next), -1 if unknown
+   *     sessions and have them acknowledged, -1 if it did not (drain, crash)
+   * @param exitMillis from the signal to the old process having exited, -1 if unknown
+   * @param goneSeenMillis from the signal to the successor seeing the old incarnation go from the
+   *     group, -1 if it did not report it (drain; a restart's predecessor left before it started)
+   * @param resumedAfterReadyMillis restart and crash: from the moment the successor was ready and
+   *     the predecessor gone (the later of the two) to the last session resumed; -1 for a drain
+   * @param pause pauses of the sessions the old incarnation hosted
    */
   public record Roll(
       String member,
+      String mode,
       String from,
       String to,
       String signal,
       int sessions,
       int finalStashes,
-      int pickedUp,
-      long handoffMillis,
+      int resumed,
+      long rollMillis,
       long replacementStartMillis,
       long stopMillis,
       long finalStashMillis,
+      long exitMillis,
       long goneSeenMillis,
-      long caughtUpMillis) {}
+      long resumedAfterReadyMillis,
+      Percentiles pause) {}
 
   /** Nearest-rank percentiles of a sample, in milliseconds. */
   public record Percentiles(int count, double p50, double p95, double p99, double max) {
@@ -121,7 +154,7 @@ public record Report(
     var t = new Table();
     t.rule();
     t.row("sessions total", num(sessions));
-    t.row("handed off", num(handedOff));
+    t.row("handed off (moved or adopted)", num(handedOff));
     t.row("lost", num(lost));
     t.row("stale (tick went backwards)", num(stale));
     t.row("duplicated (hosted twice at once)", num(duplicated));
@@ -129,11 +162,30 @@ public record Report(
     t.row("pause per session p95", ms(pause.p95()));
     t.row("pause per session p99", ms(pause.p99()));
     t.row("pause per session max", ms(pause.max()));
+    for (var e : pauseByMode.entrySet()) {
+      Percentiles p = e.getValue();
+      t.row(
+          "pause, " + e.getKey() + " (" + p.count() + ") p50 / p99 / max",
+          ms(p.p50()) + " / " + ms(p.p99()) + " / " + ms(p.max()));
+    }
     t.rule();
     t.row("v1 states picked up by v2 (level defaulted)", v1ToV2 + " (" + levelDefaulted + ")");
     t.row("stashes acknowledged / failed", stashesAcked + " / " + stashFailures);
     t.row("cross-version reads / decode errors", peeks + " / " + decodeErrors);
-    t.row("pickups failed", num(pickupFailures));
+    t.row("adoptions failed", num(pickupFailures));
+    t.row(
+        "meters: stashes ok (mean) / pickups ok (mean)",
+        num(meters.stashes())
+            + " ("
+            + ms(meters.stashMeanMs())
+            + ") / "
+            + num(meters.pickups())
+            + " ("
+            + ms(meters.pickupMeanMs())
+            + ")");
+    t.row(
+        "meters: fenced writes / records skipped",
+        num(meters.fenced()) + " / " + num(meters.skipped()));
     if (crashedNode != null) {
       t.row("crash: sessions resumed from periodic stash", num(crashResumed));
       t.row(
@@ -149,28 +201,47 @@ public record Report(
     var r = new Table();
     r.rule();
     r.cells(
-        "node", "old -> new incarnation", "signal", "hosted", "stashed", "picked up", "handoff");
+        "node",
+        "mode",
+        "old -> new",
+        "hosted",
+        "resumed",
+        "new ready",
+        "roll",
+        "after ready",
+        "pause p50",
+        "p99",
+        "max");
     r.rule();
     for (Roll roll : rolls) {
       r.cells(
           roll.member(),
+          roll.mode(),
           roll.from() + " -> " + roll.to(),
-          roll.signal(),
           num(roll.sessions()),
-          roll.signal().equals("SIGKILL") ? "-" : num(roll.finalStashes()),
-          num(roll.pickedUp()),
-          ms(roll.handoffMillis()));
+          num(roll.resumed()),
+          ms(roll.replacementStartMillis()),
+          roll.rollMillis() < 0 ? "-" : ms(roll.rollMillis()),
+          roll.resumedAfterReadyMillis() < 0 ? "-" : ms(roll.resumedAfterReadyMillis()),
+          ms(roll.pause().p50()),
+          ms(roll.pause().p99()),
+          ms(roll.pause().max()));
     }
     r.rule();
     out.append(r);
+    out.append(
+        "roll: from the old node's signal to the last of its sessions resumed elsewhere;"
+            + " after ready: from the successor\nbeing ready and its predecessor gone to that"
+            + " last resume (restart, crash); new ready: the new JVM's\nstart and replay of the"
+            + " log (for a drain, before the signal).\n");
     if (crashedNode != null) {
       out.append(
           String.format(
               Locale.ROOT,
-              "%nNote: %s was killed with SIGKILL. Its sessions resumed from their last acknowledged"
+              "%nNote: %s killed with SIGKILL. Its sessions resumed from their last acknowledged"
                   + " periodic stash,%nso going back to that tick is expected there and is not"
                   + " counted as stale; stale means a pickup%nolder than an acknowledged stash.%n",
-              crashedNode));
+              crashedNode + (crashedNode.contains(",") ? " were" : " was")));
     }
     out.append(
         String.format(

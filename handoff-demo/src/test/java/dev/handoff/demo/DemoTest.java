@@ -10,8 +10,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The main job at a small size, end to end: embedded Kafka and ZooKeeper in this JVM, every node a
- * JVM of its own, real SIGTERM and SIGKILL. One run rolls three nodes; node 2 is killed instead of
- * terminated, so one run covers both the graceful handoff and the recovery from a periodic stash.
+ * JVM of its own, real SIGTERM and SIGKILL. One run rolls three nodes, each another way: node 1 is
+ * drained into a surge node, node 2 is killed and its successor adopts the last periodic stashes,
+ * node 3 is restarted under its name and its successor adopts the final stashes.
  */
 class DemoTest {
 
@@ -24,8 +25,8 @@ class DemoTest {
             "3",
             "--sessions",
             "100",
-            "--crash-node",
-            "2",
+            "--mode",
+            "drain,crash,restart",
             "--warmup-ms",
             "1000",
             "--settle-ms",
@@ -49,8 +50,13 @@ class DemoTest {
     assertThat(report.pickupFailures()).as(printed).isZero();
     assertThat(report.crashResumed()).as("sessions of the killed node-2").isEqualTo(33);
     assertThat(report.rolls())
-        .filteredOn(r -> r.signal().equals("SIGTERM"))
+        .extracting(Report.Roll::mode)
+        .containsExactly("drain", "crash", "restart");
+    assertThat(report.rolls()).allSatisfy(r -> assertThat(r.resumed()).isEqualTo(r.sessions()));
+    assertThat(report.rolls())
+        .filteredOn(r -> r.mode().equals("restart"))
         .allSatisfy(r -> assertThat(r.finalStashes()).isEqualTo(r.sessions()).isPositive());
+    assertThat(report.pauseByMode()).containsOnlyKeys("drain", "restart", "crash");
     // Schema evolution through the topic: v2 read every v1 state with level = its default.
     assertThat(report.v1ToV2()).isEqualTo(100);
     assertThat(report.levelDefaulted()).isEqualTo(100);

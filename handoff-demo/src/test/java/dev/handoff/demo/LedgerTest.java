@@ -40,15 +40,16 @@ class LedgerTest {
   @Test
   void aCleanHandoffIsNeitherLostNorStaleNorDuplicatedAndItsPauseIsStopToFirstTick() {
     oldHostsAndStops(12, 2_000);
-    ledger.accept(next, new NodeMessage.Adopting(1, 3_900, 5_900));
+    ledger.accept(next, new NodeMessage.Gone(old.writerId(), 3_900));
     ledger.accept(next, new NodeMessage.Hosting(S, true, 12, 1, 2_500));
 
     Report r = report(Map.of(S, List.of(next.writerId())));
 
     assertThat(r.passed()).isTrue();
-    // signalled at 1,900 µs: the successor saw it gone 2 ms later, had caught up 4 ms later
+    // signalled at 1,900 µs: the successor saw it gone 2 ms later
     assertThat(r.rolls().get(0).goneSeenMillis()).isEqualTo(2);
-    assertThat(r.rolls().get(0).caughtUpMillis()).isEqualTo(4);
+    assertThat(r.rolls().get(0).resumed()).isEqualTo(1);
+    assertThat(r.pauseByMode()).containsOnlyKeys("restart");
     assertThat(r.handedOff()).isEqualTo(1);
     assertThat(r.pause().max()).isEqualTo(0.5);
     // stopped at 2,000 µs, final stash acknowledged at 2,100, first tick on the successor at 2,500
@@ -58,6 +59,35 @@ class LedgerTest {
     assertThat(r.v1ToV2()).isEqualTo(1);
     assertThat(r.levelDefaulted()).isEqualTo(1);
     assertThat(r.rolls().get(0).finalStashes()).isEqualTo(1);
+  }
+
+  @Test
+  void aDrainedSessionPausesFromItsOwnStopToItsFirstTickOnTheReceiverAndCountsAsDrain() {
+    Node surge = new Node("node-4", "v2", "node-4#3", null, 0, 0);
+    ledger.accept(old, new NodeMessage.Hosting(S, false, 0, 0, 0));
+    ledger.accept(old, new NodeMessage.Acked(S, 10, 1_000));
+    ledger.signalled(old, "drain");
+    ledger.accept(old, new NodeMessage.Stopped(S, 12, 2_000, "moving"));
+    ledger.accept(surge, new NodeMessage.Hosting(S, true, 12, 1, 2_007));
+    ledger.exited(old, 9_000);
+
+    Report r =
+        ledger.report(
+            "test",
+            Map.of(S, List.of(surge.writerId())),
+            List.of(new Ledger.Replacement(old, surge, "drain")),
+            Duration.ZERO);
+
+    assertThat(r.passed()).isTrue();
+    assertThat(ledger.handedOn(old)).isEqualTo(1);
+    assertThat(r.pauseByMode()).containsOnlyKeys("drain");
+    assertThat(r.pauseByMode().get("drain").max()).isEqualTo(0.007);
+    Report.Roll roll = r.rolls().get(0);
+    assertThat(roll.mode()).isEqualTo("drain");
+    assertThat(roll.resumed()).isEqualTo(1);
+    assertThat(roll.resumedAfterReadyMillis()).isEqualTo(-1);
+    assertThat(roll.exitMillis()).isEqualTo(7);
+    assertThat(r.pauseUntilDurable().count()).as("no stash in a drain").isZero();
   }
 
   @Test

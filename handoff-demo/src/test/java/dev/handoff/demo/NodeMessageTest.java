@@ -13,10 +13,12 @@ class NodeMessageTest {
         List.of(
             new NodeMessage.Ready("node-1#42", "v2"),
             new NodeMessage.Waiting("node-1#7"),
-            new NodeMessage.Adopting(3334, 1_700_000_000_000_000L, 1_700_000_000_000_900L),
+            new NodeMessage.Gone("node-1#7", 1_700_000_000_000_000L),
+            new NodeMessage.Adopted(3334, 2, 0, 120, 1_700_000_000_000_900L),
             new NodeMessage.Hosting("game-0001", true, 120, 1, 1_700_000_000_000_000L),
             new NodeMessage.Hosting("game-0002", false, 0, 0, 5),
             new NodeMessage.Stopped("game-0001", 130, 6, "shutdown"),
+            new NodeMessage.Stopped("game-0001", 130, 6, "moving"),
             new NodeMessage.Acked("game-0001", 130, 7),
             new NodeMessage.StashFailed("game-0001", 131, "Fenced: owned by node-2#9"),
             new NodeMessage.PickupFailed("game-0003", "no state to pick up"),

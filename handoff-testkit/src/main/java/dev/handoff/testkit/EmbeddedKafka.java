@@ -19,6 +19,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -28,8 +29,20 @@ import kafka.server.KafkaRaftServer;
 import kafka.tools.StorageTool;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AccessControlEntryFilter;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclBindingFilter;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.utils.Exit;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
@@ -54,14 +67,19 @@ public final class EmbeddedKafka implements AutoCloseable {
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration CONTROLLED_SHUTDOWN_TIMEOUT = Duration.ofSeconds(15);
 
+  /** The super user of a {@linkplain Builder#saslSsl(boolean) SASL_SSL} cluster. */
+  public static final String ADMIN_USER = "admin";
+
   private final Path baseDir;
   private final List<Broker> brokers;
   private final String bootstrapServers;
+  private final BrokerSecurity security;
   private boolean closed;
 
-  private EmbeddedKafka(Path baseDir, List<Broker> brokers) {
+  private EmbeddedKafka(Path baseDir, List<Broker> brokers, BrokerSecurity security) {
     this.baseDir = baseDir;
     this.brokers = List.copyOf(brokers);
+    this.security = security;
     this.bootstrapServers =
         brokers.stream()
             .map(b -> Loopback.HOST + ":" + b.brokerPort)
@@ -77,10 +95,23 @@ public final class EmbeddedKafka implements AutoCloseable {
   public static final class Builder {
     private int brokers = 1;
     private boolean fastCompaction;
+    private boolean saslSsl;
     private Path baseDir;
     private final Map<String, String> overrides = new LinkedHashMap<>();
 
     private Builder() {}
+
+    /**
+     * If on, clients and brokers talk SASL_SSL with SCRAM-SHA-512 on the {@link TestCertificate},
+     * controllers take mutual TLS, and {@code StandardAuthorizer} allows nothing without an ACL
+     * except to the super users {@code User:}{@value #ADMIN_USER} (see {@link #adminProperties()})
+     * and {@code User:}{@value TestCertificate#PRINCIPAL} (the brokers). Add principals with {@link
+     * #createUser} and {@link #allow}. Default off (PLAINTEXT, no authorizer).
+     */
+    public Builder saslSsl(boolean on) {
+      this.saslSsl = on;
+      return this;
+    }
 
     /**
      * Number of brokers, 1 to 9 (default 1). All are controller voters, so a majority must run for
@@ -132,6 +163,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       Path dir = Loopback.newTempDir(baseDir, "embedded-kafka-");
       int[] ports = Loopback.freePorts(2 * brokers);
       String clusterId = Uuid.randomUuid().toString();
+      BrokerSecurity security = saslSsl ? BrokerSecurity.generate() : null;
       String voters =
           java.util.stream.IntStream.range(0, brokers)
               .mapToObj(i -> i + "@" + Loopback.HOST + ":" + ports[2 * i + 1])
@@ -144,10 +176,13 @@ public final class EmbeddedKafka implements AutoCloseable {
         if (fastCompaction) {
           p.setProperty("log.cleaner.backoff.ms", "200");
         }
+        if (security != null) {
+          p.putAll(security.brokerProperties(ports[2 * i], ports[2 * i + 1]));
+        }
         p.putAll(overrides);
-        list.add(new Broker(i, clusterId, ports[2 * i], dir.resolve("broker-" + i), p));
+        list.add(new Broker(i, clusterId, ports[2 * i], dir.resolve("broker-" + i), p, security));
       }
-      var kafka = new EmbeddedKafka(dir, list);
+      var kafka = new EmbeddedKafka(dir, list, security);
       try {
         // Voters wait for a quorum while starting, so they must start together.
         inParallel(
@@ -292,11 +327,155 @@ public final class EmbeddedKafka implements AutoCloseable {
     startBroker(index);
   }
 
-  /** Properties for an {@link Admin} client ({@code bootstrap.servers}); a new mutable map. */
+  /**
+   * Properties for an {@link Admin} client: {@code bootstrap.servers}, and on a {@linkplain
+   * Builder#saslSsl(boolean) SASL_SSL} cluster the security settings of the super user {@value
+   * #ADMIN_USER}. They suit a producer or consumer as well. A new mutable map.
+   */
   public Map<String, Object> adminProperties() {
     var m = new HashMap<String, Object>();
     m.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    if (security != null) {
+      m.putAll(security.clientProperties(ADMIN_USER, security.adminPassword()));
+    }
     return m;
+  }
+
+  /** True if clients must use SASL_SSL (see {@link Builder#saslSsl(boolean)}). */
+  public boolean isSaslSsl() {
+    return security != null;
+  }
+
+  /**
+   * The security settings (no {@code bootstrap.servers}) of a client authenticating as {@code user}
+   * with SCRAM-SHA-512 and trusting the {@link TestCertificate}: {@code security.protocol}, {@code
+   * sasl.mechanism}, {@code sasl.jaas.config}, {@code ssl.truststore.*}. The user need not exist (a
+   * test of wrong credentials uses a wrong password). A new mutable map.
+   *
+   * @throws IllegalStateException if this cluster is not SASL_SSL
+   */
+  public Map<String, Object> clientProperties(String user, String password) {
+    requireText(user, "user");
+    requireText(password, "password");
+    return new HashMap<>(secured().clientProperties(user, password));
+  }
+
+  /**
+   * Creates (or changes the password of) a SCRAM-SHA-512 user; returns once the brokers know it.
+   * The user can authenticate but do nothing until {@link #allow} grants it something.
+   *
+   * @throws IllegalStateException if this cluster is not SASL_SSL, or the change fails
+   */
+  public void createUser(String user, String password) {
+    requireText(user, "user");
+    requireText(password, "password");
+    BrokerSecurity s = secured();
+    if (user.equals(ADMIN_USER)) {
+      throw new IllegalArgumentException("user '" + ADMIN_USER + "' is the testkit's super user");
+    }
+    try (Admin admin = Admin.create(adminProperties())) {
+      admin
+          .alterUserScramCredentials(
+              List.of(
+                  new UserScramCredentialUpsertion(
+                      user,
+                      new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, s.iterations()),
+                      password)))
+          .all()
+          .get(READY_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      Loopback.waitUntil(
+          "SCRAM credentials of '" + user + "' to reach the brokers",
+          READY_TIMEOUT,
+          () -> {
+            try {
+              return admin
+                  .describeUserScramCredentials(List.of(user))
+                  .all()
+                  .get(5, TimeUnit.SECONDS)
+                  .containsKey(user);
+            } catch (Exception e) {
+              return false;
+            }
+          });
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while creating user " + user, e);
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("cannot create SCRAM user '" + user + "'", e);
+    }
+  }
+
+  /**
+   * Allows {@code user} the operations on the resource (from any host); returns once the brokers'
+   * authorizer has the new ACLs. For example {@code allow("handoff", ResourceType.TOPIC,
+   * "game-sessions", PatternType.LITERAL, READ, DESCRIBE)}; {@code "*"} with {@code LITERAL} means
+   * every resource of the type.
+   *
+   * @throws IllegalStateException if this cluster is not SASL_SSL, or the change fails
+   */
+  public void allow(
+      String user,
+      ResourceType type,
+      String name,
+      PatternType pattern,
+      AclOperation... operations) {
+    requireText(user, "user");
+    requireText(name, "name");
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(pattern, "pattern");
+    if (operations.length == 0) {
+      throw new IllegalArgumentException("allow needs at least one operation");
+    }
+    secured();
+    var resource = new ResourcePattern(type, name, pattern);
+    var bindings = new ArrayList<AclBinding>();
+    for (AclOperation op : operations) {
+      bindings.add(
+          new AclBinding(
+              resource, new AccessControlEntry("User:" + user, "*", op, AclPermissionType.ALLOW)));
+    }
+    try (Admin admin = Admin.create(adminProperties())) {
+      admin.createAcls(bindings).all().get(READY_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      var filter =
+          new AclBindingFilter(
+              resource.toFilter(),
+              new AccessControlEntryFilter(
+                  "User:" + user, null, AclOperation.ANY, AclPermissionType.ANY));
+      Loopback.waitUntil(
+          "ACLs of '" + user + "' on " + resource + " to reach the brokers",
+          READY_TIMEOUT,
+          () -> {
+            try {
+              return admin
+                  .describeAcls(filter)
+                  .values()
+                  .get(5, TimeUnit.SECONDS)
+                  .containsAll(bindings);
+            } catch (Exception e) {
+              return false;
+            }
+          });
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while creating ACLs for " + user, e);
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("cannot create ACLs for '" + user + "' on " + resource, e);
+    }
+  }
+
+  private BrokerSecurity secured() {
+    if (security == null) {
+      throw new IllegalStateException(this + " is not SASL_SSL (see Builder.saslSsl)");
+    }
+    return security;
+  }
+
+  private static void requireText(String s, String what) {
+    // Names and passwords go into a JAAS line between double quotes.
+    if (s == null || s.isBlank() || s.contains("\"") || s.contains("\\")) {
+      throw new IllegalArgumentException(
+          what + " must not be blank nor contain quotes or backslashes");
+    }
   }
 
   /**
@@ -340,7 +519,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "EmbeddedKafka[" + bootstrapServers + "]";
+    return "EmbeddedKafka[" + (security == null ? "" : "SASL_SSL ") + bootstrapServers + "]";
   }
 
   private void awaitServing(List<Broker> started) {
@@ -405,6 +584,11 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** Formats a KRaft log directory (idempotent: an already formatted directory is kept). */
   static void format(Properties props, String clusterId, Path dir) {
+    format(props, clusterId, dir, List.of());
+  }
+
+  /** As {@link #format(Properties, String, Path)}, with more {@code StorageTool} arguments. */
+  static void format(Properties props, String clusterId, Path dir, List<String> extraArguments) {
     try {
       Files.createDirectories(dir);
       Path cfg = dir.resolve("server.properties");
@@ -413,13 +597,12 @@ public final class EmbeddedKafka implements AutoCloseable {
       }
       var output = new ByteArrayOutputStream();
       int rc;
+      var args =
+          new ArrayList<>(
+              List.of("format", "-t", clusterId, "-c", cfg.toString(), "--ignore-formatted"));
+      args.addAll(extraArguments);
       try (var ps = new PrintStream(output, true, StandardCharsets.UTF_8)) {
-        rc =
-            StorageTool.execute(
-                new String[] {
-                  "format", "-t", clusterId, "-c", cfg.toString(), "--ignore-formatted"
-                },
-                ps);
+        rc = StorageTool.execute(args.toArray(String[]::new), ps);
       }
       if (rc != 0) {
         throw new IllegalStateException(
@@ -442,14 +625,22 @@ public final class EmbeddedKafka implements AutoCloseable {
     final int brokerPort;
     final Path dir;
     final Properties props;
+    final BrokerSecurity security;
     volatile KafkaRaftServer server;
 
-    Broker(int index, String clusterId, int brokerPort, Path dir, Properties props) {
+    Broker(
+        int index,
+        String clusterId,
+        int brokerPort,
+        Path dir,
+        Properties props,
+        BrokerSecurity security) {
       this.index = index;
       this.clusterId = clusterId;
       this.brokerPort = brokerPort;
       this.dir = dir;
       this.props = props;
+      this.security = security;
     }
 
     int controllerPort() {
@@ -458,7 +649,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     void format() {
-      EmbeddedKafka.format(props, clusterId, dir);
+      EmbeddedKafka.format(
+          props, clusterId, dir, security == null ? List.of() : security.formatArguments());
     }
 
     void start() {

@@ -12,13 +12,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import javax.net.ssl.SSLSocket;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.server.embedded.ExitHandler;
 import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
 import org.slf4j.Logger;
@@ -33,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * tickTime=200} (so sessions may be as short as 400 ms) and never call {@code System.exit} on an
  * internal error: they log it instead.
  *
+ * <p>With {@link Builder#tlsSasl(boolean)} the client port speaks only TLS and every session must
+ * authenticate with SASL (DIGEST-MD5) before anything else; see there for what that means for the
+ * rest of the JVM.
+ *
  * <p>Data lives in a fresh directory under {@code java.io.tmpdir} (or {@link
  * Builder#baseDir(Path)}); {@link #close()} removes it. All methods are thread-safe; the fault
  * controls are serialised on this object.
@@ -42,14 +51,22 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
   private static final Duration SERVE_TIMEOUT = Duration.ofSeconds(60);
   private static final int TICK_TIME_MS = 200;
 
+  /** The SASL user every {@linkplain Builder#tlsSasl(boolean) secured} server knows. */
+  public static final String DEFAULT_USER = "handoff";
+
+  // One password per JVM: every secured server shares the JVM's JAAS server section.
+  private static final String DEFAULT_PASSWORD = randomPassword();
+
   private final Path baseDir;
   private final List<Server> servers;
   private final String connectString;
+  private final boolean tlsSasl;
   private boolean closed;
 
-  private EmbeddedZooKeeper(Path baseDir, List<Server> servers) {
+  private EmbeddedZooKeeper(Path baseDir, List<Server> servers, boolean tlsSasl) {
     this.baseDir = baseDir;
     this.servers = List.copyOf(servers);
+    this.tlsSasl = tlsSasl;
     this.connectString =
         servers.stream()
             .map(s -> Loopback.HOST + ":" + s.clientPort)
@@ -80,8 +97,43 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
   public static final class Builder {
     private int servers = 1;
     private Path baseDir;
+    private boolean tlsSasl;
+    private final Map<String, String> saslUsers = new TreeMap<>();
 
     private Builder() {}
+
+    /**
+     * If on, the client port speaks only TLS (the {@link TestCertificate}; no client certificates)
+     * and the servers require SASL: a session that has not authenticated with DIGEST-MD5 as one of
+     * the {@linkplain #saslUser users} is closed at its first request ({@code
+     * authProvider.sasl=SASLAuthenticationProvider}, {@code enforce.auth.enabled=true}, {@code
+     * enforce.auth.schemes=sasl}: ZooKeeper 3.9's form of {@code requireClientAuthScheme=sasl}).
+     * Clients connect with {@link EmbeddedZooKeeper#clientConfig(String, String)}. Quorum traffic
+     * between the servers of an ensemble stays plain (on 127.0.0.1). Default off.
+     *
+     * <p>In-process ZooKeeper servers read these settings from JVM-wide system properties and the
+     * JVM's JAAS configuration, so they are set while a secured instance runs (and restored after
+     * the last one closes), and a plain instance cannot start while a secured one runs, nor the
+     * other way round: that start throws {@link IllegalStateException}.
+     */
+    public Builder tlsSasl(boolean on) {
+      this.tlsSasl = on;
+      return this;
+    }
+
+    /**
+     * A SASL user of a {@linkplain #tlsSasl(boolean) secured} server, besides {@value
+     * EmbeddedZooKeeper#DEFAULT_USER}. A user name has one password per JVM.
+     */
+    public Builder saslUser(String user, String password) {
+      requireCredential(user, "user");
+      requireCredential(password, "password");
+      if (user.equals(DEFAULT_USER)) {
+        throw new IllegalArgumentException("saslUser '" + DEFAULT_USER + "' is the default user");
+      }
+      saslUsers.put(user, password);
+      return this;
+    }
 
     /** Number of servers, at least 1 (default 1: a standalone server). */
     public Builder servers(int servers) {
@@ -101,21 +153,45 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
       return this;
     }
 
-    /** Starts the servers; returns once every one serves clients. */
+    /**
+     * Starts the servers; returns once every one serves clients.
+     *
+     * @throws IllegalStateException if a server cannot start, or a secured server should start
+     *     while a plain one runs in this JVM (or the other way round), see {@link #tlsSasl}
+     */
     public EmbeddedZooKeeper start() {
       long t0 = System.nanoTime();
-      Path dir = Loopback.newTempDir(baseDir, "embedded-zk-");
-      int[] ports = Loopback.freePorts(3 * servers);
+      if (tlsSasl) {
+        var users = new TreeMap<>(saslUsers);
+        users.put(DEFAULT_USER, DEFAULT_PASSWORD);
+        ZooKeeperSecurity.acquireSecured(users);
+      } else {
+        ZooKeeperSecurity.acquirePlain();
+      }
+      Path dir;
+      int[] ports;
+      try {
+        dir = Loopback.newTempDir(baseDir, "embedded-zk-");
+        ports = Loopback.freePorts(3 * servers);
+      } catch (RuntimeException e) {
+        release(tlsSasl);
+        throw e;
+      }
       List<Server> list = new ArrayList<>();
       for (int i = 0; i < servers; i++) {
         list.add(
             new Server(
-                i, dir.resolve("zk-" + i), ports[3 * i], ports[3 * i + 1], ports[3 * i + 2]));
+                i,
+                dir.resolve("zk-" + i),
+                ports[3 * i],
+                ports[3 * i + 1],
+                ports[3 * i + 2],
+                tlsSasl));
       }
       for (Server s : list) {
         s.properties = s.properties(list);
       }
-      var zk = new EmbeddedZooKeeper(dir, list);
+      var zk = new EmbeddedZooKeeper(dir, list, tlsSasl);
       try {
         for (Server s : list) {
           s.start();
@@ -128,12 +204,102 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         throw e;
       }
       LOG.info(
-          "ZooKeeper ({} server(s)) serving at {} after {} ms",
+          "ZooKeeper ({} server(s){}) serving at {} after {} ms",
           servers,
+          tlsSasl ? ", TLS and SASL" : "",
           zk.connectString,
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
       return zk;
     }
+  }
+
+  private static void release(boolean tlsSasl) {
+    if (tlsSasl) {
+      ZooKeeperSecurity.releaseSecured();
+    } else {
+      ZooKeeperSecurity.releasePlain();
+    }
+  }
+
+  /** True if clients need TLS and SASL (see {@link Builder#tlsSasl(boolean)}). */
+  public boolean isTlsSasl() {
+    return tlsSasl;
+  }
+
+  /**
+   * The {@code ZKClientConfig} properties of a client of these servers authenticating as {@code
+   * user} with {@code password}: TLS with the Netty client socket and the {@link TestCertificate}'s
+   * trust store, {@code zookeeper.fips-mode=false} (ZooKeeper's FIPS mode, on by default, rules out
+   * DIGEST-MD5), and the JAAS section (in this JVM's configuration and in {@link #jaasFile()}) that
+   * holds the credentials. The user need not exist (tests of wrong credentials use a wrong
+   * password). A new mutable map.
+   *
+   * @throws IllegalStateException if these servers are not {@linkplain Builder#tlsSasl(boolean)
+   *     secured}
+   */
+  public Map<String, String> clientProperties(String user, String password) {
+    requireCredential(user, "user");
+    requireCredential(password, "password");
+    requireTlsSasl();
+    TestCertificate cert = TestCertificate.get();
+    var p = new LinkedHashMap<String, String>();
+    p.put("zookeeper.client.secure", "true");
+    p.put("zookeeper.clientCnxnSocket", "org.apache.zookeeper.ClientCnxnSocketNetty");
+    p.put("zookeeper.ssl.trustStore.location", cert.trustStore().toString());
+    p.put("zookeeper.ssl.trustStore.password", cert.password());
+    p.put("zookeeper.ssl.trustStore.type", TestCertificate.STORE_TYPE);
+    p.put("zookeeper.sasl.client", "true");
+    // ZooKeeper 3.9 defaults to FIPS mode, in which its client refuses SASL DIGEST-MD5.
+    p.put("zookeeper.fips-mode", "false");
+    p.put("zookeeper.sasl.clientconfig", ZooKeeperSecurity.clientSection(user, password));
+    return p;
+  }
+
+  /** {@link #clientProperties(String, String)} of the {@value #DEFAULT_USER} user. */
+  public Map<String, String> clientProperties() {
+    return clientProperties(DEFAULT_USER, DEFAULT_PASSWORD);
+  }
+
+  /** A new {@link ZKClientConfig} holding {@link #clientProperties(String, String)}. */
+  public ZKClientConfig clientConfig(String user, String password) {
+    var config = new ZKClientConfig();
+    clientProperties(user, password).forEach(config::setProperty);
+    return config;
+  }
+
+  /** A new {@link ZKClientConfig} of the {@value #DEFAULT_USER} user. */
+  public ZKClientConfig clientConfig() {
+    return clientConfig(DEFAULT_USER, DEFAULT_PASSWORD);
+  }
+
+  /**
+   * The JAAS file with the client sections handed out by {@link #clientProperties(String, String)}
+   * so far, for a client in another JVM ({@code -Djava.security.auth.login.config=<file>}).
+   *
+   * @throws IllegalStateException if these servers are not secured
+   */
+  public Path jaasFile() {
+    requireTlsSasl();
+    return ZooKeeperSecurity.jaasFile();
+  }
+
+  private void requireTlsSasl() {
+    if (!tlsSasl) {
+      throw new IllegalStateException(this + " is not TLS/SASL (see Builder.tlsSasl)");
+    }
+  }
+
+  private static void requireCredential(String s, String what) {
+    if (s == null || s.isBlank() || s.contains("\"") || s.contains("\\")) {
+      throw new IllegalArgumentException(
+          what + " must not be blank nor contain quotes or backslashes");
+    }
+  }
+
+  private static String randomPassword() {
+    byte[] random = new byte[16];
+    new java.security.SecureRandom().nextBytes(random);
+    return java.util.HexFormat.of().formatHex(random);
   }
 
   /** The client connect string, e.g. {@code 127.0.0.1:41234,127.0.0.1:41240}; never changes. */
@@ -212,7 +378,8 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
   public void expireSession(long sessionId, byte[] password) {
     Objects.requireNonNull(password, "password");
     checkOpen();
-    SessionExpiry.expire(connectString, sessionId, password, SERVE_TIMEOUT);
+    SessionExpiry.expire(
+        connectString, sessionId, password, SERVE_TIMEOUT, tlsSasl ? clientProperties() : Map.of());
   }
 
   /**
@@ -246,6 +413,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         LOG.warn("error stopping ZooKeeper server {}", s.index, e);
       }
     }
+    release(tlsSasl);
     try {
       Loopback.deleteTree(baseDir);
     } catch (IOException e) {
@@ -255,7 +423,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "EmbeddedZooKeeper[" + connectString + "]";
+    return "EmbeddedZooKeeper[" + (tlsSasl ? "TLS/SASL " : "") + connectString + "]";
   }
 
   private static InetSocketAddress remoteAddress(ZooKeeper client) {
@@ -289,22 +457,30 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     final int clientPort;
     final int quorumPort;
     final int electionPort;
+    final boolean tls;
     Properties properties;
     volatile ZooKeeperServerEmbedded embedded;
 
-    Server(int index, Path dir, int clientPort, int quorumPort, int electionPort) {
+    Server(int index, Path dir, int clientPort, int quorumPort, int electionPort, boolean tls) {
       this.index = index;
       this.dir = dir;
       this.clientPort = clientPort;
       this.quorumPort = quorumPort;
       this.electionPort = electionPort;
+      this.tls = tls;
     }
 
     Properties properties(List<Server> all) {
       var p = new Properties();
       p.setProperty("dataDir", dir.resolve("data").toAbsolutePath().toString());
-      p.setProperty("clientPort", Integer.toString(clientPort));
-      p.setProperty("clientPortAddress", Loopback.HOST);
+      if (tls) {
+        // Only the TLS port: no plain client port at all.
+        p.setProperty("secureClientPort", Integer.toString(clientPort));
+        p.setProperty("secureClientPortAddress", Loopback.HOST);
+      } else {
+        p.setProperty("clientPort", Integer.toString(clientPort));
+        p.setProperty("clientPortAddress", Loopback.HOST);
+      }
       p.setProperty("tickTime", Integer.toString(TICK_TIME_MS));
       p.setProperty("initLimit", "50");
       p.setProperty("syncLimit", "25");
@@ -318,9 +494,11 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         for (Server s : all) {
           p.setProperty(
               "server." + (s.index + 1),
-              String.format(
-                  "%s:%d:%d;%s:%d",
-                  Loopback.HOST, s.quorumPort, s.electionPort, Loopback.HOST, s.clientPort));
+              tls
+                  ? String.format("%s:%d:%d", Loopback.HOST, s.quorumPort, s.electionPort)
+                  : String.format(
+                      "%s:%d:%d;%s:%d",
+                      Loopback.HOST, s.quorumPort, s.electionPort, Loopback.HOST, s.clientPort));
         }
       }
       return p;
@@ -363,9 +541,20 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     }
 
     String fourLetterWord(String word) {
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress(Loopback.ADDRESS, clientPort), 1000);
-        s.setSoTimeout(2000);
+      try (Socket plain = new Socket()) {
+        plain.connect(new InetSocketAddress(Loopback.ADDRESS, clientPort), 1000);
+        plain.setSoTimeout(2000);
+        Socket s = plain;
+        if (tls) {
+          var ssl =
+              (SSLSocket)
+                  TestCertificate.get()
+                      .clientContext()
+                      .getSocketFactory()
+                      .createSocket(plain, Loopback.HOST, clientPort, true);
+          ssl.startHandshake();
+          s = ssl;
+        }
         OutputStream out = s.getOutputStream();
         out.write(word.getBytes(StandardCharsets.US_ASCII));
         out.flush();

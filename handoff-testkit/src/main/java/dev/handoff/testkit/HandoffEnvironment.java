@@ -1,7 +1,10 @@
 package dev.handoff.testkit;
 
+import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.ZooKeeper;
 
@@ -22,6 +25,33 @@ public interface HandoffEnvironment extends AutoCloseable {
 
   /** Properties for a Kafka {@code Admin} client; a new mutable map. */
   Map<String, Object> kafkaAdminProperties();
+
+  /**
+   * Kafka client properties of the application's identity, for {@code
+   * KafkaDeltaLog.Builder#clientProperties}: security settings on a secured cluster ({@code
+   * security.protocol}, {@code sasl.*}, {@code ssl.truststore.*}), empty on a plain one. A new
+   * mutable map.
+   */
+  default Map<String, Object> kafkaClientProperties() {
+    return new HashMap<>();
+  }
+
+  /**
+   * {@code ZKClientConfig} properties of the application's ZooKeeper identity (TLS and SASL on a
+   * secured ensemble), empty on a plain one. A new mutable map.
+   */
+  default Map<String, String> zookeeperClientProperties() {
+    return new HashMap<>();
+  }
+
+  /**
+   * The JAAS file a ZooKeeper client in another JVM needs ({@code
+   * -Djava.security.auth.login.config}) for {@link #zookeeperClientProperties()}, if the ensemble
+   * uses SASL.
+   */
+  default Optional<Path> zookeeperJaasFile() {
+    return Optional.empty();
+  }
 
   /** Number of Kafka brokers (running or stopped); 0 if there is no Kafka. */
   int kafkaBrokers();

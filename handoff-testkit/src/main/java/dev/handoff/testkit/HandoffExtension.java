@@ -94,7 +94,9 @@ public final class HandoffExtension implements BeforeAllCallback, ParameterResol
         EmbeddedEnvironment.builder()
             .kafkaBrokers(config.kafkaBrokers())
             .zookeeperServers(config.zookeeperServers())
-            .fastCompaction(config.fastCompaction());
+            .fastCompaction(config.fastCompaction())
+            .kafkaSaslSsl(config.kafkaSaslSsl())
+            .zookeeperTlsSasl(config.zookeeperTlsSasl());
     for (String property : config.brokerProperties()) {
       int eq = property.indexOf('=');
       if (eq <= 0) {

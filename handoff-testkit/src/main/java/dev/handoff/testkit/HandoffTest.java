@@ -23,6 +23,17 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *   @Test
  *   void survivesRestart(HandoffEnvironment env) { ... env.restartKafkaBroker(0); ... }
  * }
+ *
+ * @HandoffTest(kafkaSaslSsl = true, zookeeperTlsSasl = true)
+ * class SecuredPickupTest {
+ *   @Test
+ *   void works(HandoffEnvironment env) {
+ *     KafkaDeltaLog.builder().bootstrapServers(env.bootstrapServers())
+ *         .clientProperties(env.kafkaClientProperties())...;
+ *     var zk = new ZKClientConfig();
+ *     env.zookeeperClientProperties().forEach(zk::setProperty); // then zkClientConfig(zk)
+ *   }
+ * }
  * }</pre>
  */
 @Target({ElementType.TYPE, ElementType.ANNOTATION_TYPE})
@@ -42,4 +53,18 @@ public @interface HandoffTest {
 
   /** Extra broker properties, each {@code "key=value"}. */
   String[] brokerProperties() default {};
+
+  /**
+   * Kafka with SASL_SSL (SCRAM-SHA-512), TLS and ACLs; see {@link
+   * EmbeddedEnvironment.Builder#kafkaSaslSsl(boolean)}. Nodes get their settings from {@link
+   * HandoffEnvironment#kafkaClientProperties()}.
+   */
+  boolean kafkaSaslSsl() default false;
+
+  /**
+   * ZooKeeper with a TLS client port and required SASL; see {@link
+   * EmbeddedZooKeeper.Builder#tlsSasl(boolean)}. Nodes get their settings from {@link
+   * HandoffEnvironment#zookeeperClientProperties()}.
+   */
+  boolean zookeeperTlsSasl() default false;
 }

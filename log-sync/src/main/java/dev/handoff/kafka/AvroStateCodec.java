@@ -2,6 +2,7 @@ package dev.handoff.kafka;
 
 import dev.handoff.spi.StateCodec;
 import dev.handoff.spi.StateCodecException;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Objects;
@@ -9,9 +10,10 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.DatumWriter;
-import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.message.BadHeaderException;
+import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.avro.message.MissingSchemaException;
 import org.apache.avro.message.SchemaStore;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
@@ -39,8 +41,9 @@ public final class AvroStateCodec<T> implements StateCodec<T> {
   private final GenericData model;
   private final Schema schema;
   private final long fingerprint;
-  private final DatumWriter<T> writer;
-  private final SingleObject.Reader<T> reader;
+  // Avro's own single-object codec; the decoder finds other versions' schemas in the store.
+  private final BinaryMessageEncoder<T> encoder;
+  private final BinaryMessageDecoder<T> decoder;
   private final CompletableFuture<Void> published;
 
   AvroStateCodec(
@@ -51,10 +54,8 @@ public final class AvroStateCodec<T> implements StateCodec<T> {
     this.model = model;
     this.schema = schema;
     this.fingerprint = SingleObject.fingerprint(schema);
-    @SuppressWarnings("unchecked")
-    DatumWriter<T> w = (DatumWriter<T>) model.createDatumWriter(schema);
-    this.writer = w;
-    this.reader = new SingleObject.Reader<>(model, schema, writerSchemas);
+    this.encoder = new BinaryMessageEncoder<>(model, schema);
+    this.decoder = new BinaryMessageDecoder<>(model, schema, writerSchemas);
     this.published = published;
   }
 
@@ -121,13 +122,8 @@ public final class AvroStateCodec<T> implements StateCodec<T> {
           cause);
     }
     var out = new ByteArrayOutputStream(256);
-    byte[] header = new byte[SingleObject.HEADER_BYTES];
-    SingleObject.writeHeader(header, fingerprint);
-    out.writeBytes(header);
     try {
-      BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
-      writer.write(state, enc);
-      enc.flush();
+      encoder.encode(state, out);
     } catch (IOException | RuntimeException e) {
       throw new IllegalArgumentException(
           "State does not match Avro schema " + schema.getFullName() + ": " + e, e);
@@ -144,11 +140,35 @@ public final class AvroStateCodec<T> implements StateCodec<T> {
   @Override
   public T decode(byte[] bytes) {
     Objects.requireNonNull(bytes, "bytes");
+    var in = new ByteArrayInputStream(bytes);
+    T state;
     try {
-      return reader.read(bytes);
+      state = decoder.decode(in, null);
+    } catch (MissingSchemaException e) {
+      throw failed(
+          String.format("unknown writer schema fingerprint %016x", fingerprintOf(bytes)), e);
+    } catch (BadHeaderException e) {
+      throw failed("not Avro single-object encoding (" + e.getMessage() + ")", e);
+    } catch (IOException | RuntimeException e) {
+      throw failed("body does not match its writer schema: " + e, e);
+    }
+    // The decoder reads straight from the stream, so what is left is not part of the state.
+    if (in.available() > 0) {
+      throw failed(in.available() + " trailing bytes after the body", null);
+    }
+    return state;
+  }
+
+  private StateCodecException failed(String why, Throwable cause) {
+    return new StateCodecException(
+        "Cannot decode state as " + schema.getFullName() + ": " + why, cause);
+  }
+
+  private static long fingerprintOf(byte[] bytes) {
+    try {
+      return SingleObject.readFingerprint(bytes);
     } catch (UndecodableRecordException e) {
-      throw new StateCodecException(
-          "Cannot decode state as " + schema.getFullName() + ": " + e.getMessage(), e);
+      return 0;
     }
   }
 

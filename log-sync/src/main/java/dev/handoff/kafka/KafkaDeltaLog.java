@@ -6,6 +6,7 @@ import dev.handoff.spi.LogPosition;
 import dev.handoff.spi.SlotRecord;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -21,17 +22,19 @@ import org.slf4j.LoggerFactory;
  * The {@link DeltaLog} over one compacted Kafka topic, with plain Kafka clients (no Kafka Streams).
  *
  * <p><b>Protocol.</b> On {@link #start(Consumer)} a single reader thread creates the topic if it is
- * missing (or checks that an existing one is {@code cleanup.policy=compact} only), publishes this
- * node's Avro writer schemas, assigns itself every partition (no consumer group), seeks to the
- * beginning, reads the end offsets, and hands every record to the sink until its position in every
- * partition has reached those end offsets; then the start future completes. It keeps reading after
- * that. {@link #barrier()} uses the same rule ("read to end", as Kafka Connect's {@code
- * KafkaBasedLog} does): it reads the end offsets (high watermarks, via the admin client's {@code
- * ListOffsets} with {@code latest}) after the call starts, and completes once the reader's position
- * in every partition has reached them. An append acknowledged with {@code acks=all} lies below the
- * high watermark, so every record acknowledged before the call has then reached the sink. The
- * reader publishes its positions after handing each batch to the sink, so a barrier never needs to
- * wake or block the reader thread.
+ * missing, checks the topic's durability settings and this principal's ACLs on it (failing start
+ * naming a risky setting or a missing operation; see {@link
+ * KafkaDeltaLogBuilder#acceptDataLossRisk} and {@link #topicWarnings()}), publishes this node's
+ * Avro writer schemas, assigns itself every partition (no consumer group), seeks to the beginning,
+ * reads the end offsets, and hands every record to the sink until its position in every partition
+ * has reached those end offsets; then the start future completes. It keeps reading after that.
+ * {@link #barrier()} uses the same rule ("read to end", as Kafka Connect's {@code KafkaBasedLog}
+ * does): it reads the end offsets (high watermarks, via the admin client's {@code ListOffsets} with
+ * {@code latest}) after the call starts, and completes once the reader's position in every
+ * partition has reached them. An append acknowledged with {@code acks=all} lies below the high
+ * watermark, so every record acknowledged before the call has then reached the sink. The reader
+ * publishes its positions after handing each batch to the sink, so a barrier never needs to wake or
+ * block the reader thread.
  *
  * <p><b>Records.</b> The key is the slot (session, writer) in a small versioned binary format; the
  * value is the {@link dev.handoff.spi.SlotState} in Avro single-object encoding, or {@code null} (a
@@ -130,6 +133,11 @@ public final class KafkaDeltaLog implements DeltaLog {
 
   private volatile Throwable failure;
   private volatile boolean ready;
+  private volatile List<String> topicWarnings = List.of();
+  private volatile Clients clients;
+  private volatile ReplayProgress lastProgress;
+  private final java.util.List<Consumer<Clients>> clientListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   KafkaDeltaLog(LogSettings settings) {
     this.settings = settings;
@@ -339,9 +347,110 @@ public final class KafkaDeltaLog implements DeltaLog {
     return Optional.ofNullable(failure);
   }
 
+  /**
+   * The topic settings judged risky when this log started (accepted with {@code
+   * acceptDataLossRisk}, or judgements such as {@code min.insync.replicas=1} at replication factor
+   * 2); each was logged once at WARN. Empty before the topic is set up or when there is none.
+   */
+  public List<String> topicWarnings() {
+    return topicWarnings;
+  }
+
   /** The topic this log reads and writes. */
   public String topic() {
     return settings.topic();
+  }
+
+  // ------------------------------------------------------------------ monitoring hooks
+
+  /**
+   * The Kafka clients of a started log, handed out for binding their metrics (for example
+   * Micrometer's {@code KafkaClientMetrics}). For monitoring only: call nothing on them but {@code
+   * metrics()}; the log owns them (the consumer is not thread-safe) and closes them.
+   *
+   * @param producer the producer that appends
+   * @param reader the consumer of the reader thread
+   * @param admin the admin client of the barrier and the topic checks
+   */
+  public record Clients(
+      org.apache.kafka.clients.producer.Producer<byte[], byte[]> producer,
+      org.apache.kafka.clients.consumer.Consumer<?, ?> reader,
+      Admin admin) {}
+
+  /**
+   * Calls {@code listener} with the clients once the reader has created them (during {@link
+   * #start}), or at once if it has; on the reader thread or the caller's. Returns a handle that
+   * removes the listener.
+   */
+  public AutoCloseable onClients(Consumer<Clients> listener) {
+    Objects.requireNonNull(listener, "listener");
+    clientListeners.add(listener);
+    Clients now = clients;
+    if (now != null) {
+      listener.accept(now);
+    }
+    return () -> clientListeners.remove(listener);
+  }
+
+  /** The clients, once the reader has created them. */
+  public Optional<Clients> clients() {
+    return Optional.ofNullable(clients);
+  }
+
+  /**
+   * Records in the topic the reader has not read yet, summed over the partitions: the reader
+   * consumer's {@code records-lag}, as of its last fetch. -1 before the reader has fetched.
+   */
+  public long readerLag() {
+    Clients c = clients;
+    if (c == null) {
+      return -1;
+    }
+    // The consumer's fetch metrics tag the topic with '.' replaced by '_'.
+    String topicTag = settings.topic().replace('.', '_');
+    long lag = 0;
+    boolean seen = false;
+    for (var e : c.reader().metrics().entrySet()) {
+      var name = e.getKey();
+      if (name.name().equals("records-lag")
+          && name.group().equals("consumer-fetch-manager-metrics")
+          && name.tags().containsKey("partition")
+          && topicTag.equals(name.tags().get("topic"))
+          && e.getValue().metricValue() instanceof Double d
+          && !d.isNaN()) {
+        lag += Math.max(0, d.longValue());
+        seen = true;
+      }
+    }
+    return seen ? lag : -1;
+  }
+
+  /** Replay progress (100 once ready) and {@link #readerLag()}. */
+  @Override
+  public ReaderProgress readerProgress() {
+    double percent = ready ? 100.0 : lastProgress == null ? 0.0 : lastProgress.percent();
+    return new ReaderProgress(percent, readerLag());
+  }
+
+  /** Called by the reader once its clients exist. */
+  void clientsCreated(
+      KafkaProducer<byte[], byte[]> producer,
+      org.apache.kafka.clients.consumer.Consumer<?, ?> reader,
+      Admin admin) {
+    var c = new Clients(producer, reader, admin);
+    clients = c;
+    for (var l : clientListeners) {
+      try {
+        l.accept(c);
+      } catch (RuntimeException e) {
+        LOG.warn("A clients listener of topic '{}' threw; ignored", settings.topic(), e);
+      }
+    }
+  }
+
+  /** Called by the reader with each replay progress report. */
+  void replayProgressed(ReplayProgress progress) {
+    lastProgress = progress;
   }
 
   /**
@@ -411,6 +520,7 @@ public final class KafkaDeltaLog implements DeltaLog {
           throw closedException();
         }
         appender = new LogAppender(settings, layout, producer, callbacks);
+        topicWarnings = layout.warnings();
       } catch (KafkaDeltaLogException e) {
         producer.close(Duration.ZERO);
         admin.close(Duration.ZERO);

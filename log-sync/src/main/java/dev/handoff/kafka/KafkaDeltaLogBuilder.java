@@ -3,6 +3,8 @@ package dev.handoff.kafka;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.TopicConfig;
 
@@ -23,6 +25,8 @@ public final class KafkaDeltaLogBuilder {
   private static final int DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
   private static final Duration DEFAULT_PROGRESS_INTERVAL = Duration.ofSeconds(5);
   private static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+  // StateHandoff's default endedRetention.
+  static final Duration DEFAULT_ENDED_RETENTION = Duration.ofHours(1);
 
   // null: not set, the default applies at build().
   private String bootstrapServers;
@@ -41,6 +45,12 @@ public final class KafkaDeltaLogBuilder {
   private KafkaDeltaLog.Listener listener;
   private Long memoryBudget;
   private Boolean heapCheck;
+  private Duration endedRetention;
+  private final Set<String> acceptedRisks = new TreeSet<>();
+  private String clientIdGroup;
+  private String clientIdMember;
+  private static final java.util.concurrent.atomic.AtomicInteger LOGS =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   KafkaDeltaLogBuilder() {}
 
@@ -212,6 +222,21 @@ public final class KafkaDeltaLogBuilder {
     return this;
   }
 
+  /**
+   * Names this node's Kafka clients {@code handoff-<group>-<memberId>-<role>} (role {@code
+   * producer}, {@code reader} or {@code admin}): unique per node, and the same across its restarts,
+   * for broker logs, quotas and client metrics. Pass the membership's group and member id. Default:
+   * {@code handoff-<topic>-<n>-<role>}, with {@code n} counting the logs built in this JVM. A
+   * {@code client.id} client property takes precedence (see {@link #clientProperty}).
+   */
+  public KafkaDeltaLogBuilder clientIdsFor(String group, String memberId) {
+    requireUnset(
+        "clientIdsFor", clientIdGroup == null ? null : clientIdGroup + "/" + clientIdMember);
+    this.clientIdGroup = requireText(group, "clientIdsFor group");
+    this.clientIdMember = requireText(memberId, "clientIdsFor memberId");
+    return this;
+  }
+
   /** Receives replay progress and reader failures, on the reader thread; default: none. */
   public KafkaDeltaLogBuilder listener(KafkaDeltaLog.Listener listener) {
     requireUnset("listener", this.listener);
@@ -253,6 +278,44 @@ public final class KafkaDeltaLogBuilder {
   public KafkaDeltaLogBuilder checkHeap(boolean check) {
     requireUnset("checkHeap", heapCheck);
     this.heapCheck = check;
+    return this;
+  }
+
+  /**
+   * The {@code endedRetention} of the {@code StateHandoff} nodes that use this log; default 1 hour,
+   * StateHandoff's default. <b>Set it whenever you set StateHandoff's</b>: the log cannot read it
+   * from the node. Start fails if the topic's {@code delete.retention.ms} is shorter (unless {@link
+   * #acceptDataLossRisk accepted}): a node paused, or replaying, for up to {@code endedRetention}
+   * must still find every tombstone written meanwhile, or it keeps slots in memory that the other
+   * nodes removed.
+   */
+  public KafkaDeltaLogBuilder endedRetention(Duration retention) {
+    requireUnset("endedRetention", endedRetention);
+    this.endedRetention = requirePositive(retention, "endedRetention");
+    return this;
+  }
+
+  /**
+   * Runs on a topic whose {@code topicSetting} start would otherwise refuse, because with it an
+   * acknowledged stash can be lost or a paused zombie can outlive its fencing: one of {@code
+   * cleanup.policy}, {@code min.insync.replicas}, {@code unclean.leader.election.enable}, {@code
+   * delete.retention.ms} (see {@link #endedRetention}), {@code max.message.bytes}. Start then logs
+   * the risk at WARN and {@link KafkaDeltaLog#topicWarnings()} reports it. Once per setting. For
+   * tests that compact within seconds, and for data you can afford to lose.
+   */
+  public KafkaDeltaLogBuilder acceptDataLossRisk(String topicSetting) {
+    requireText(topicSetting, "acceptDataLossRisk");
+    if (!TopicDurability.CHECKED.contains(topicSetting)) {
+      throw new IllegalArgumentException(
+          "acceptDataLossRisk takes one of "
+              + new TreeSet<>(TopicDurability.CHECKED)
+              + ", was '"
+              + topicSetting
+              + "'");
+    }
+    if (!acceptedRisks.add(topicSetting)) {
+      throw new IllegalStateException("acceptDataLossRisk " + topicSetting + " was already set");
+    }
     return this;
   }
 
@@ -331,6 +394,14 @@ public final class KafkaDeltaLogBuilder {
             progressInterval == null ? DEFAULT_PROGRESS_INTERVAL : progressInterval,
             requestTimeout == null ? DEFAULT_REQUEST_TIMEOUT : requestTimeout,
             listener == null ? new KafkaDeltaLog.Listener() {} : listener,
+            endedRetention == null ? DEFAULT_ENDED_RETENTION : endedRetention,
+            Set.copyOf(acceptedRisks),
+            clientIdGroup != null
+                ? "handoff-" + clientIdGroup + "-" + clientIdMember
+                : "handoff-"
+                    + (topic == null ? DEFAULT_TOPIC : topic)
+                    + "-"
+                    + LOGS.incrementAndGet(),
             budget,
             heapCheck == null || heapCheck));
   }

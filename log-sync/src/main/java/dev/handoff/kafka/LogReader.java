@@ -129,7 +129,7 @@ final class LogReader {
               ClientConfigs.admin(
                   settings.clientProperties(),
                   settings.bootstrapServers(),
-                  "handoff-log-admin-" + topic));
+                  settings.clientIdSuffix("admin")));
       admin = a;
       TopicSetup.Layout setUp;
       KafkaProducer<byte[], byte[]> p;
@@ -144,7 +144,7 @@ final class LogReader {
             ClientConfigs.producer(
                 settings.clientProperties(),
                 settings.bootstrapServers(),
-                "handoff-log-producer-" + topic,
+                settings.clientIdSuffix("producer"),
                 buffers);
         p = new KafkaProducer<>(producerConfig);
       } catch (Throwable t) {
@@ -163,9 +163,10 @@ final class LogReader {
           ClientConfigs.consumer(
               settings.clientProperties(),
               settings.bootstrapServers(),
-              "handoff-log-reader-" + topic,
+              settings.clientIdSuffix("reader"),
               buffers);
       consumer = new KafkaConsumer<>(consumerConfig);
+      log.clientsCreated(p, consumer, a);
       long clientBytes =
           ClientBuffers.effectiveBytes(producerConfig, consumerConfig, setUp.partitions());
       warnIfOverBudget(buffers, clientBytes, producerConfig, consumerConfig);
@@ -743,6 +744,7 @@ final class LogReader {
           settings.topic(),
           heapFit.describe(percent, replayBytes, false));
     }
+    log.replayProgressed(progress);
     try {
       settings.listener().onReplayProgress(progress);
     } catch (RuntimeException e) {

@@ -240,4 +240,32 @@ class BuilderTest {
                 .bootstrapServers())
         .isEqualTo("y:1");
   }
+
+  @Test
+  void riskyTopicSettingsAreAcceptedOnlyByNameAndOnce() {
+    var b =
+        KafkaDeltaLog.builder().bootstrapServers("x:1").acceptDataLossRisk("delete.retention.ms");
+    assertThatThrownBy(() -> b.acceptDataLossRisk("delete.retention.ms"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("acceptDataLossRisk delete.retention.ms was already set");
+    assertThatThrownBy(() -> b.acceptDataLossRisk("segment.ms"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("acceptDataLossRisk takes one of [cleanup.policy,")
+        .hasMessageContaining("was 'segment.ms'");
+    assertThat(b.build().settings.acceptedRisks()).containsExactly("delete.retention.ms");
+  }
+
+  @Test
+  void endedRetentionDefaultsToStateHandoffsAndIsValidated() {
+    assertThat(KafkaDeltaLog.builder().bootstrapServers("x:1").build().settings.endedRetention())
+        .isEqualTo(Duration.ofHours(1));
+    var b = KafkaDeltaLog.builder().bootstrapServers("x:1");
+    assertThatThrownBy(() -> b.endedRetention(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("endedRetention must be positive, was PT0S");
+    b.endedRetention(Duration.ofMinutes(5));
+    assertThatThrownBy(() -> b.endedRetention(Duration.ofMinutes(6)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("endedRetention was already set to PT5M");
+  }
 }

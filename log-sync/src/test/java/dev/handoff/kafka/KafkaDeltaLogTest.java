@@ -162,7 +162,7 @@ class KafkaDeltaLogTest {
   @Test
   void replayAfterRealCompactionWithConcurrentWritersRebuildsTheSameMap() throws Exception {
     String topic = newTopic();
-    var builder = logOn(topic);
+    var builder = logOn(topic).acceptDataLossRisk("delete.retention.ms");
     EmbeddedKafka.fastCompactionTopicConfig().forEach(builder::topicConfig);
 
     var everything = new Recorder();
@@ -173,7 +173,7 @@ class KafkaDeltaLogTest {
     // supersedes its earlier ones, and some slots end in tombstones.
     List<KafkaDeltaLog> writers = new ArrayList<>();
     for (int w = 0; w < 3; w++) {
-      KafkaDeltaLog writer = open(logOn(topic));
+      KafkaDeltaLog writer = open(logOn(topic).acceptDataLossRisk("delete.retention.ms"));
       join(writer.start(new Recorder()));
       writers.add(writer);
     }
@@ -231,7 +231,7 @@ class KafkaDeltaLogTest {
             });
 
     var replayed = new Recorder();
-    KafkaDeltaLog rebuilt = open(logOn(topic));
+    KafkaDeltaLog rebuilt = open(logOn(topic).acceptDataLossRisk("delete.retention.ms"));
     join(rebuilt.start(replayed));
     Map<Recorder.Slot, SlotState> got = replayed.liveSlots();
     got.keySet().removeIf(slot -> slot.session().startsWith("filler-"));
@@ -670,10 +670,11 @@ class KafkaDeltaLogTest {
       join(log.append(new SlotRecord("s" + i, "w#1", state(i, "v"))));
     }
     join(log.barrier());
-    // Five slot records applied; the wire schema record and the layout record (the partition
-    // count, recorded by the first node on a topic) were read too, but are not applied.
+    // Five slot records applied; the two wire schema records (versions 1 and 2) and the layout
+    // record (the partition count, recorded by the first node on a topic) were read too, but are
+    // not applied.
     assertThat(log.counters.recordsApplied()).isEqualTo(5);
-    assertThat(log.recordsRead()).isEqualTo(7);
+    assertThat(log.recordsRead()).isEqualTo(8);
     assertThat(log.bytesRead()).isPositive();
     assertThat(log.skippedRecords()).isZero();
     assertThat(log.sinkFailures()).isZero();

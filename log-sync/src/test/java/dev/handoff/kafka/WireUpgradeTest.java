@@ -70,7 +70,8 @@ class WireUpgradeTest {
             .topic(topic)
             .partitions(2)
             .replicationFactor(1)
-            .requestTimeout(Duration.ofSeconds(20));
+            .requestTimeout(Duration.ofSeconds(20))
+            .acceptDataLossRisk("delete.retention.ms"); // compacts within seconds
     EmbeddedKafka.fastCompactionTopicConfig().forEach(b::topicConfig);
     return b;
   }

@@ -401,10 +401,23 @@ final class Registration implements GroupWatcher.Reads {
       return;
     }
     switch (code) {
-      case NOAUTH, INVALIDACL, AUTHFAILED -> {
+      case AUTHFAILED -> {
+        // The SASL authentication was refused: the same credentials would be refused again.
+        var error =
+            AccessChecks.saslRefused(
+                settings.memberId(), settings.connectString(), settings.zkClientConfig());
+        if (!started.isDone()) {
+          log.error(error.getMessage());
+          started.completeExceptionally(error);
+          closeMembership.run();
+        }
+      }
+      case NOAUTH, INVALIDACL -> {
         var error =
             new IllegalStateException(
-                "ZooKeeper refused to register member '"
+                "ZooKeeper at "
+                    + settings.connectString()
+                    + " refused to register member '"
                     + settings.memberId()
                     + "' at "
                     + path

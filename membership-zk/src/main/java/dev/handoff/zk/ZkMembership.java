@@ -12,6 +12,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.CuratorEventType;
+import org.apache.zookeeper.Watcher.Event.KeeperState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -115,7 +117,19 @@ public final class ZkMembership implements Membership {
   public CompletableFuture<Member> start() {
     var started = registration.started();
     if (loop.start()) {
+      AccessChecks.openAclWarning(
+              settings.acl(), settings.memberId(), settings.membersPath(), settings.connectString())
+          .ifPresent(log::warn);
       client.getConnectionStateListenable().addListener(connection);
+      client
+          .getCuratorListenable()
+          .addListener(
+              (c, event) -> {
+                if (event.getType() == CuratorEventType.WATCHED
+                    && event.getWatchedEvent().getState() == KeeperState.AuthFailed) {
+                  loop.run(this::onAuthFailed);
+                }
+              });
       client.start();
       heartbeat.start();
       loop.schedule(this::onStartTimeout, settings.startTimeout().toMillis());
@@ -266,6 +280,27 @@ public final class ZkMembership implements Membership {
     public String toString() {
       return "SessionCredentials[0x" + Long.toHexString(sessionId) + "]";
     }
+  }
+
+  /**
+   * ZooKeeper refused this client's SASL credentials. Before start completes that fails start at
+   * once, naming the server, and stops the member: retrying would be refused the same way.
+   */
+  private void onAuthFailed() {
+    var started = registration.started();
+    if (started.isDone()) {
+      log.error(
+          "ZooKeeper at {} refused the SASL authentication of member '{}' on a reconnect",
+          settings.connectString(),
+          settings.memberId());
+      return;
+    }
+    var error =
+        AccessChecks.saslRefused(
+            settings.memberId(), settings.connectString(), settings.zkClientConfig());
+    log.error(error.getMessage());
+    started.completeExceptionally(error);
+    close();
   }
 
   private void onStartTimeout() {

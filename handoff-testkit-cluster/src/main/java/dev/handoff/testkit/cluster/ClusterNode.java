@@ -1,5 +1,6 @@
 package dev.handoff.testkit.cluster;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -45,4 +46,32 @@ public interface ClusterNode {
 
   /** Member events this node has seen, in order. */
   List<ObservedEvent> events();
+
+  /**
+   * Starts a {@link dev.handoff.StateHandoff#drain drain} of every session this node owns: to the
+   * member {@code toMember} while it is RUNNING, or (null) evenly over the RUNNING members of the
+   * newest version. Each session is stopped after {@code stopDelay} (to stretch a drain out) and
+   * handed over with its current state plus {@code "+moved"}; what no receiver takes is reported as
+   * a {@code kept} {@link ObservedMove}. Completes when the drain is over.
+   */
+  CompletableFuture<dev.handoff.Drain.Result> drain(
+      String toMember, Duration budget, Duration stopDelay);
+
+  /**
+   * {@link dev.handoff.StateHandoff#adopt Adopts} the sessions of member {@code memberId}'s earlier
+   * or gone incarnations; each one is reported as an {@code adopted} {@link ObservedMove}.
+   */
+  CompletableFuture<dev.handoff.Adoption> adopt(String memberId, Duration budget);
+
+  /**
+   * Whether this node takes sessions handed to it ({@link
+   * dev.handoff.StateHandoff#acceptHandovers}).
+   */
+  void acceptHandovers(boolean accept);
+
+  /**
+   * Sessions this node stopped for a transfer, took over (handed over, adopted) or kept after a
+   * drain, in order.
+   */
+  List<ObservedMove> moves();
 }

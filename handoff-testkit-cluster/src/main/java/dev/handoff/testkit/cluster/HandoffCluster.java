@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -95,11 +96,52 @@ public final class HandoffCluster implements AutoCloseable {
 
   /** Starts a node in its own JVM; returns once it is ready. Its log goes under target/. */
   public ClusterNode addProcessNode(String memberId) {
+    return addProcessNode(memberId, OnShutdown.LEAVE);
+  }
+
+  /**
+   * Starts a node in its own JVM that does {@code onShutdown} on SIGTERM; returns once it is ready.
+   */
+  public ClusterNode addProcessNode(String memberId, OnShutdown onShutdown) {
     var node =
         new ProcessNode(
-            config(memberId), logDir.resolve(memberId + "-" + System.nanoTime() + ".log"));
+            config(memberId),
+            logDir.resolve(memberId + "-" + System.nanoTime() + ".log"),
+            onShutdown);
     nodes.add(node);
     return node.awaitReady();
+  }
+
+  /**
+   * Starts one node per member id, each in its own JVM doing {@code onShutdown} on SIGTERM, all at
+   * once; returns them, in order, once every one is ready.
+   */
+  public List<ClusterNode> addProcessNodes(OnShutdown onShutdown, String... memberIds) {
+    var started = new ArrayList<ProcessNode>();
+    for (String id : memberIds) {
+      var node =
+          new ProcessNode(
+              config(id), logDir.resolve(id + "-" + System.nanoTime() + ".log"), onShutdown);
+      nodes.add(node);
+      started.add(node);
+    }
+    var out = new ArrayList<ClusterNode>();
+    for (ProcessNode n : started) {
+      out.add(n.awaitReady());
+    }
+    return out;
+  }
+
+  /** What a process node does on SIGTERM ({@link dev.handoff.StateHandoff#leaveOnShutdown}). */
+  public enum OnShutdown {
+    /** Leaves gracefully; its sessions stay in the log, owned by it, for a pickup. */
+    LEAVE,
+    /**
+     * Moves its sessions: drains them to a RUNNING member if there is one, and stashes what is left
+     * for a successor that adopts them (each state handed over or stashed ends with {@code
+     * "+moved"}).
+     */
+    MOVE_SESSIONS
   }
 
   /** Stops a node gracefully: it leaves (SIGTERM for a process node) and waits until it is gone. */
@@ -151,6 +193,8 @@ public final class HandoffCluster implements AutoCloseable {
   }
 
   private NodeConfig config(String memberId) {
+    var kafkaClient = new TreeMap<String, String>();
+    env.kafkaClientProperties().forEach((k, v) -> kafkaClient.put(k, String.valueOf(v)));
     return new NodeConfig(
         env.bootstrapServers(),
         env.zookeeperConnect(),
@@ -160,7 +204,10 @@ public final class HandoffCluster implements AutoCloseable {
         memberId,
         sessionTimeout,
         endedRetention,
-        topicConfig);
+        topicConfig,
+        kafkaClient,
+        env.zookeeperClientProperties(),
+        env.zookeeperJaasFile().map(Path::toString).orElse(null));
   }
 
   /**

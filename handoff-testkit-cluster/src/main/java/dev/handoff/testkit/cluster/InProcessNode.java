@@ -1,8 +1,13 @@
 package dev.handoff.testkit.cluster;
 
+import dev.handoff.Adoption;
+import dev.handoff.Drain;
+import dev.handoff.HandoverTarget;
+import dev.handoff.SessionMover;
 import dev.handoff.StateHandoff;
 import dev.handoff.WriterId;
 import dev.handoff.zk.ZkMembership;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -15,6 +20,7 @@ final class InProcessNode implements ClusterNode {
   private final StateHandoff<String> handoff;
   private final ZkMembership membership;
   private final List<ObservedEvent> events = new CopyOnWriteArrayList<>();
+  private final List<ObservedMove> moves = new CopyOnWriteArrayList<>();
   private volatile boolean alive = true;
 
   InProcessNode(NodeConfig config) {
@@ -23,6 +29,8 @@ final class InProcessNode implements ClusterNode {
     this.handoff = built.handoff();
     this.membership = built.membership();
     handoff.onMemberEvent(e -> events.add(ObservedEvent.of(e)));
+    handoff.onHandover(
+        a -> moves.add(new ObservedMove("handover", a.session(), a.state(), a.from().toString())));
   }
 
   InProcessNode start() {
@@ -98,6 +106,47 @@ final class InProcessNode implements ClusterNode {
   @Override
   public List<ObservedEvent> events() {
     return List.copyOf(events);
+  }
+
+  @Override
+  public CompletableFuture<Drain.Result> drain(
+      String toMember, Duration budget, Duration stopDelay) {
+    HandoverTarget target =
+        toMember == null ? HandoverTarget.newestVersionEvenly() : HandoverTarget.member(toMember);
+    SessionMover<String> app = NodeMain.mover(handoff, stopDelay);
+    SessionMover<String> mover =
+        new SessionMover<>() {
+          @Override
+          public String stop(String session) {
+            String state = app.stop(session);
+            moves.add(new ObservedMove("stopped", session, state, writerId()));
+            return state;
+          }
+
+          @Override
+          public void kept(String session, String state) {
+            moves.add(new ObservedMove("kept", session, state, writerId()));
+          }
+        };
+    return handoff.drain(target, budget, mover).done();
+  }
+
+  @Override
+  public CompletableFuture<Adoption> adopt(String memberId, Duration budget) {
+    return handoff.adopt(
+        memberId,
+        budget,
+        a -> moves.add(new ObservedMove("adopted", a.session(), a.state(), a.from().toString())));
+  }
+
+  @Override
+  public void acceptHandovers(boolean accept) {
+    handoff.acceptHandovers(accept);
+  }
+
+  @Override
+  public List<ObservedMove> moves() {
+    return List.copyOf(moves);
   }
 
   ZkMembership.SessionCredentials session() {

@@ -8,7 +8,8 @@ import java.util.TreeMap;
 
 /**
  * What a Handoff node of a test cluster needs to start: where Kafka and ZooKeeper are, the topic,
- * its identity and timings. Turned into command-line arguments for a node in its own JVM.
+ * its identity and timings, and the client security settings of a secured environment (empty maps
+ * and no JAAS file on a plain one). Turned into command-line arguments for a node in its own JVM.
  */
 record NodeConfig(
     String bootstrapServers,
@@ -19,7 +20,36 @@ record NodeConfig(
     String memberId,
     Duration sessionTimeout,
     Duration endedRetention,
-    Map<String, String> topicConfig) {
+    Map<String, String> topicConfig,
+    Map<String, String> kafkaClientProperties,
+    Map<String, String> zookeeperClientProperties,
+    String zookeeperJaasFile) {
+
+  /** A node of a plain environment: no client security settings. */
+  NodeConfig(
+      String bootstrapServers,
+      String zookeeperConnect,
+      String topic,
+      int partitions,
+      int replicationFactor,
+      String memberId,
+      Duration sessionTimeout,
+      Duration endedRetention,
+      Map<String, String> topicConfig) {
+    this(
+        bootstrapServers,
+        zookeeperConnect,
+        topic,
+        partitions,
+        replicationFactor,
+        memberId,
+        sessionTimeout,
+        endedRetention,
+        topicConfig,
+        Map.of(),
+        Map.of(),
+        null);
+  }
 
   List<String> toArgs() {
     var args = new ArrayList<String>();
@@ -32,17 +62,27 @@ record NodeConfig(
     add(args, "session-timeout-ms", Long.toString(sessionTimeout.toMillis()));
     add(args, "ended-retention-ms", Long.toString(endedRetention.toMillis()));
     topicConfig.forEach((k, v) -> add(args, "topic-config", k + "=" + v));
+    kafkaClientProperties.forEach((k, v) -> add(args, "kafka-client", k + "=" + v));
+    zookeeperClientProperties.forEach((k, v) -> add(args, "zookeeper-client", k + "=" + v));
+    if (zookeeperJaasFile != null) {
+      add(args, "zookeeper-jaas", zookeeperJaasFile);
+    }
     return args;
   }
 
   static NodeConfig fromArgs(String[] argv) {
     var single = new TreeMap<String, String>();
-    var topicConfig = new TreeMap<String, String>();
+    var multi =
+        Map.<String, Map<String, String>>of(
+            "topic-config", new TreeMap<>(),
+            "kafka-client", new TreeMap<>(),
+            "zookeeper-client", new TreeMap<>());
     for (int i = 0; i + 1 < argv.length; i += 2) {
       String name = argv[i].replaceFirst("^--", "");
-      if (name.equals("topic-config")) {
+      Map<String, String> into = multi.get(name);
+      if (into != null) {
         String[] kv = argv[i + 1].split("=", 2);
-        topicConfig.put(kv[0], kv[1]);
+        into.put(kv[0], kv[1]);
       } else {
         single.put(name, argv[i + 1]);
       }
@@ -56,7 +96,10 @@ record NodeConfig(
         need(single, "member-id"),
         Duration.ofMillis(Long.parseLong(need(single, "session-timeout-ms"))),
         Duration.ofMillis(Long.parseLong(need(single, "ended-retention-ms"))),
-        topicConfig);
+        multi.get("topic-config"),
+        multi.get("kafka-client"),
+        multi.get("zookeeper-client"),
+        single.get("zookeeper-jaas"));
   }
 
   private static void add(List<String> args, String name, String value) {

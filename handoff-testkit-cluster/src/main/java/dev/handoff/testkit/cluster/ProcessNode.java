@@ -1,5 +1,7 @@
 package dev.handoff.testkit.cluster;
 
+import dev.handoff.Adoption;
+import dev.handoff.Drain;
 import dev.handoff.HandoffException;
 import dev.handoff.testkit.JvmProcess;
 import dev.handoff.zk.ZkMembership;
@@ -26,22 +28,31 @@ final class ProcessNode implements ClusterNode {
   private final JvmProcess process;
   private final Map<String, CompletableFuture<String>> calls = new ConcurrentHashMap<>();
   private final List<ObservedEvent> events = new CopyOnWriteArrayList<>();
+  private final List<ObservedMove> moves = new CopyOnWriteArrayList<>();
   private final AtomicLong ids = new AtomicLong();
   private volatile String writerId;
 
   ProcessNode(NodeConfig config, Path logFile) {
+    this(config, logFile, HandoffCluster.OnShutdown.LEAVE);
+  }
+
+  ProcessNode(NodeConfig config, Path logFile, HandoffCluster.OnShutdown onShutdown) {
     this.id = config.memberId();
     try {
-      this.process =
+      var launch =
           JvmProcess.builder(NodeMain.class)
               .name("node process " + id)
               .maxHeapMegabytes(256)
               .systemProperty("java.io.tmpdir", System.getProperty("java.io.tmpdir"))
-              .args(config.toArgs())
+              .args(args(config, onShutdown))
               .logFile(logFile)
               .onOutputLine(this::onLine)
-              .readyWhenOutput(line -> line.startsWith("READY "))
-              .start();
+              .readyWhenOutput(line -> line.startsWith("READY "));
+      if (config.zookeeperJaasFile() != null) {
+        // A secured ensemble: the node's ZooKeeper client finds its SASL section in this file.
+        launch.systemProperty("java.security.auth.login.config", config.zookeeperJaasFile());
+      }
+      this.process = launch.start();
     } catch (UncheckedIOException e) {
       throw new IllegalStateException("cannot start node process " + id, e.getCause());
     }
@@ -52,6 +63,13 @@ final class ProcessNode implements ClusterNode {
               var dead = new IllegalStateException("node process " + id + " exited");
               calls.values().forEach(f -> f.completeExceptionally(dead));
             });
+  }
+
+  private static List<String> args(NodeConfig config, HandoffCluster.OnShutdown onShutdown) {
+    var args = new java.util.ArrayList<>(config.toArgs());
+    args.add("--on-shutdown");
+    args.add(onShutdown == HandoffCluster.OnShutdown.MOVE_SESSIONS ? "move" : "leave");
+    return args;
   }
 
   ProcessNode awaitReady() {
@@ -71,6 +89,8 @@ final class ProcessNode implements ClusterNode {
       if (e.type().equals("ConnectionChanged") && e.detail().equals("REREGISTERED")) {
         writerId = e.writerId();
       }
+    } else if (line.startsWith("M ")) {
+      moves.add(ObservedMove.decode(line.substring(2)));
     } else if (line.startsWith("R ")) {
       String[] p = line.split(" ", -1);
       CompletableFuture<String> f = calls.remove(p[1]);
@@ -186,6 +206,39 @@ final class ProcessNode implements ClusterNode {
   @Override
   public List<ObservedEvent> events() {
     return List.copyOf(events);
+  }
+
+  @Override
+  public CompletableFuture<Drain.Result> drain(
+      String toMember, Duration budget, Duration stopDelay) {
+    return call(
+            "drain",
+            toMember == null ? "*" : toMember,
+            Long.toString(budget.toMillis()),
+            Long.toString(stopDelay.toMillis()))
+        .thenApply(NodeMain::decodeDrain);
+  }
+
+  @Override
+  public CompletableFuture<Adoption> adopt(String memberId, Duration budget) {
+    return call("adopt", memberId, Long.toString(budget.toMillis()))
+        .thenApply(NodeMain::decodeAdoption);
+  }
+
+  @Override
+  public void acceptHandovers(boolean accept) {
+    now(call("accept", Boolean.toString(accept)));
+  }
+
+  @Override
+  public List<ObservedMove> moves() {
+    return List.copyOf(moves);
+  }
+
+  /** The members this node sees now, as {@code writerId:STATE}. */
+  List<String> members() {
+    String s = now(call("members"));
+    return s.isEmpty() ? List.of() : List.of(s.split(","));
   }
 
   /** The node's ZooKeeper session id and password, to force its expiry from the test. */

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One source of scenarios for every environment: each subclass supplies a running environment
  * with one broker, one ZooKeeper server and fast compaction ({@link EmbeddedClusterScenariosTest},
- * {@link ContainerClusterScenariosTest}).
+ * {@link SecuredClusterScenariosTest}, {@link ContainerClusterScenariosTest}). Nodes and raw
+ * clients take their security settings from the environment.
  */
 abstract class ClusterScenarios {
   private static final Logger log = LoggerFactory.getLogger(ClusterScenarios.class);
@@ -181,6 +182,8 @@ abstract class ClusterScenarios {
             .topic(c.topic())
             .partitions(4)
             .replicationFactor(1)
+            .clientProperties(env().kafkaClientProperties())
+            .acceptDataLossRisk("delete.retention.ms") // the fast-compaction topic
             .build()) {
       get(raw.start(e -> {}));
       get(

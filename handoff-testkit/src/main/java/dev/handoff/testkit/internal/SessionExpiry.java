@@ -3,6 +3,7 @@ package dev.handoff.testkit.internal;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -10,6 +11,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.zookeeper.Watcher.Event.KeeperState;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.client.ConnectStringParser;
+import org.apache.zookeeper.client.StaticHostProvider;
+import org.apache.zookeeper.client.ZKClientConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,13 +38,28 @@ public final class SessionExpiry {
    */
   public static void expire(
       String connectString, long sessionId, byte[] password, Duration timeout) {
+    expire(connectString, sessionId, password, timeout, Map.of());
+  }
+
+  /**
+   * As {@link #expire(String, long, byte[], Duration)}, connecting with these {@code
+   * ZKClientConfig} properties (TLS, SASL).
+   */
+  public static void expire(
+      String connectString,
+      long sessionId,
+      byte[] password,
+      Duration timeout,
+      Map<String, String> clientProperties) {
     Objects.requireNonNull(connectString, "connectString");
+    Objects.requireNonNull(clientProperties, "clientProperties");
     Objects.requireNonNull(password, "password");
     if (sessionId == 0) {
       throw new IllegalArgumentException("sessionId 0 is not a session (client not connected?)");
     }
     for (int attempt = 0; attempt < 5; attempt++) {
-      if (attachAndClose(connectString, sessionId, password, timeout) == KeeperState.Expired) {
+      if (attachAndClose(connectString, sessionId, password, timeout, clientProperties)
+          == KeeperState.Expired) {
         LOG.info("session 0x{} expired on the server", Long.toHexString(sessionId));
         return;
       }
@@ -51,7 +70,13 @@ public final class SessionExpiry {
   }
 
   private static KeeperState attachAndClose(
-      String connectString, long sessionId, byte[] password, Duration timeout) {
+      String connectString,
+      long sessionId,
+      byte[] password,
+      Duration timeout,
+      Map<String, String> clientProperties) {
+    var config = new ZKClientConfig();
+    clientProperties.forEach(config::setProperty);
     var state = new CompletableFuture<KeeperState>();
     ZooKeeper zk;
     try {
@@ -66,7 +91,10 @@ public final class SessionExpiry {
                 }
               },
               sessionId,
-              password);
+              password,
+              false,
+              new StaticHostProvider(new ConnectStringParser(connectString).getServerAddresses()),
+              config);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot connect to " + connectString, e);
     }
