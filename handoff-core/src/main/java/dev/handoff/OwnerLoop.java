@@ -41,8 +41,13 @@ final class OwnerLoop {
   private final Map<String, SessionQueue> sessions = new HashMap<>();
   private volatile long writeBytes;
   private volatile long coalescedWrites;
-  // How long writes take from being queued to completing, a moving average (owner thread writes).
+  // How long writes take from being queued to completing, a moving average, and how long the
+  // writes queued or running now have waited on average (owner thread writes, anyone reads).
   private volatile double writeLatencyNanos;
+  private volatile long writesHeld;
+  private volatile long ownerLagNanos;
+  private volatile double queuedAtSum; // of queuedAt - EPOCH: a long could overflow
+  private static final long EPOCH = System.nanoTime();
   // Sessions whose last queued operation is a write not started yet: a stash of one of them
   // coalesces. Written by the owner thread, read by callers to refuse the others cheaply.
   private final java.util.Set<String> waitingWrites =
@@ -187,7 +192,10 @@ final class OwnerLoop {
       CompletableFuture<Void> caller,
       java.util.function.Function<byte[], CompletableFuture<Void>> write,
       long maxBytes,
-      long maxLatencyNanos) {
+      long maxLatencyNanos,
+      long submittedAt) {
+    // How long this stash waited for the owner thread to look at it: its backlog, now.
+    ownerLagNanos = System.nanoTime() - submittedAt;
     SessionQueue q = sessions.get(session);
     if (q != null && q.waiting.peekLast() instanceof Write w) {
       writeBytes += (long) value.length - w.value.length;
@@ -196,17 +204,18 @@ final class OwnerLoop {
       coalescedWrites++;
       return true;
     }
-    if (writeBytes > 0
-        && (writeBytes + value.length > maxBytes || writeLatencyNanos > maxLatencyNanos)) {
+    if (writeBytes > 0 && (writeBytes + value.length > maxBytes || slow(maxLatencyNanos))) {
       return false;
     }
     if (q == null) {
       q = new SessionQueue();
       sessions.put(session, q);
     }
-    var w = new Write(value, write);
+    var w = new Write(value, write, submittedAt);
     w.callers.add(caller);
     writeBytes += value.length;
+    writesHeld++;
+    queuedAtSum += w.queuedAt - EPOCH;
     q.waiting.add(w);
     if (!q.running) {
       runNext(session, q);
@@ -223,8 +232,29 @@ final class OwnerLoop {
   boolean wouldRefuse(String session, int bytes, long maxBytes, long maxLatencyNanos) {
     long held = writeBytes;
     return held > 0
-        && (held + bytes > maxBytes || writeLatencyNanos > maxLatencyNanos)
+        && (held + bytes > maxBytes || slow(maxLatencyNanos))
         && !waitingWrites.contains(session);
+  }
+
+  /**
+   * True if stashes wait more than half of {@code maxLatencyNanos} for the owner thread to look at
+   * them (measured on the last one it looked at): callers should refuse more at once.
+   */
+  boolean ownerLagging(long maxLatencyNanos) {
+    return ownerLagNanos > maxLatencyNanos / 2;
+  }
+
+  /**
+   * True if writes take too long: those that completed lately took more than {@code
+   * maxLatencyNanos} on average, or those held now have waited more than half of it on average
+   * (which says so before they complete: the average alone would let a burst in first).
+   */
+  private boolean slow(long maxLatencyNanos) {
+    if (writeLatencyNanos > maxLatencyNanos) {
+      return true;
+    }
+    long n = writesHeld;
+    return n > 0 && System.nanoTime() - EPOCH - queuedAtSum / n > maxLatencyNanos / 2;
   }
 
   /** Bytes of the values of queued and running writes. */
@@ -279,6 +309,9 @@ final class OwnerLoop {
                     () -> {
                       if (op instanceof Write w) {
                         writeBytes -= w.value.length;
+                        writesHeld--;
+                        // Back to exactly 0 whenever nothing is held: no rounding drift.
+                        queuedAtSum = writesHeld == 0 ? 0 : queuedAtSum - (w.queuedAt - EPOCH);
                         // Every write counts, failed ones too (they leave the queue as well).
                         long took = System.nanoTime() - w.queuedAt;
                         writeLatencyNanos += (took - writeLatencyNanos) / 16;
@@ -321,13 +354,17 @@ final class OwnerLoop {
   /** A write not started yet; later writes of the session coalesce into it. */
   private static final class Write implements Op {
     byte[] value;
-    final long queuedAt = System.nanoTime();
+    final long queuedAt; // when the caller stashed it: waits for the owner thread count too
     final java.util.function.Function<byte[], CompletableFuture<Void>> write;
     final java.util.List<CompletableFuture<Void>> callers = new java.util.ArrayList<>(1);
 
-    Write(byte[] value, java.util.function.Function<byte[], CompletableFuture<Void>> write) {
+    Write(
+        byte[] value,
+        java.util.function.Function<byte[], CompletableFuture<Void>> write,
+        long queuedAt) {
       this.value = value;
       this.write = write;
+      this.queuedAt = queuedAt;
     }
 
     @Override

@@ -374,8 +374,11 @@ final class OwnershipProtocol {
     }
     // A saturated owner thread would hold stashes without bound before it could refuse them:
     // past a budget's worth (at least 1 MiB, for bursts) of them not looked at yet, refuse at once.
+    long submittedAt = System.nanoTime();
     long unseen = unseenStashBytes.addAndGet(bytes.length);
-    if (unseen > bytes.length && unseen > Math.max(maxPendingBytes, UNSEEN_FLOOR)) {
+    if (unseen > bytes.length
+        && (unseen > Math.max(maxPendingBytes, UNSEEN_FLOOR)
+            || loop.ownerLagging(maxWriteLatencyNanos))) {
       unseenStashBytes.addAndGet(-bytes.length);
       return CompletableFuture.failedFuture(
           new HandoffException.Overloaded(
@@ -392,7 +395,13 @@ final class OwnershipProtocol {
         () -> {
           unseenStashBytes.addAndGet(-bytes.length);
           if (!loop.enqueueWrite(
-              key, bytes, caller, v -> stash(key, v), maxPendingBytes, maxWriteLatencyNanos)) {
+              key,
+              bytes,
+              caller,
+              v -> stash(key, v),
+              maxPendingBytes,
+              maxWriteLatencyNanos,
+              submittedAt)) {
             caller.completeExceptionally(overloaded(key));
           }
         });

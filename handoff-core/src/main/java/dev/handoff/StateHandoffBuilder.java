@@ -88,13 +88,15 @@ public final class StateHandoffBuilder<T> {
    * read-back. A stash that would go past it fails at once with {@link HandoffException.Overloaded}
    * (nothing is queued), unless it replaces a stash of the same session that is still waiting to be
    * sent — only the latest state of a session is worth sending, so such a stash coalesces. Stashes
-   * are also refused while writes take more than a second on average from call to completion (a
-   * quarter of {@link #operationTimeout} if that is less), so that an accepted stash completes in
-   * about that time instead of queueing towards its timeout, and when the node's owner thread has
-   * this many bytes of stashes it has not looked at yet. Default: a 32nd of the maximum heap (each
-   * state in flight costs about three times its bytes), at least 8 MiB, and at most nine tenths of
-   * the log's {@link dev.handoff.spi.DeltaLog#appendBufferBytes() appendBufferBytes} (so that an
-   * append never blocks the node's owner thread on a full send buffer).
+   * are also refused while writes take more than a second on average from call to completion, or
+   * the ones in flight have waited half of that (a quarter of {@link #operationTimeout} if that is
+   * less), so that an accepted stash completes in about that time instead of queueing towards its
+   * timeout; and while the node's owner thread lags half a second behind the stashes, or holds
+   * this many bytes of stashes it has not looked at yet. Default: a tenth of the maximum heap (room
+   * for a burst such as every hosted session stashed at once; each state in flight costs about
+   * three times its bytes), at least 8 MiB, and at most nine tenths of the log's {@link
+   * dev.handoff.spi.DeltaLog#appendBufferBytes() appendBufferBytes} (so that an append never blocks
+   * the node's owner thread on a full send buffer).
    */
   public StateHandoffBuilder<T> maxPendingBytes(long bytes) {
     if (maxPendingBytes != 0) {
@@ -108,9 +110,9 @@ public final class StateHandoffBuilder<T> {
   }
 
   static long defaultMaxPendingBytes(dev.handoff.spi.DeltaLog log) {
-    // Each state in flight costs about three times its bytes (the node's copy, the producer's,
-    // the write's objects), and a few MiB in flight already keep the log busy.
-    long ofHeap = Math.max(8L << 20, Runtime.getRuntime().maxMemory() / 32);
+    // Room for a burst (every hosted session stashed at once, at creation or shutdown); under
+    // sustained overload the latency bound keeps far less than this in flight.
+    long ofHeap = Math.max(8L << 20, Runtime.getRuntime().maxMemory() / 10);
     long buffer = log.appendBufferBytes();
     return buffer == Long.MAX_VALUE ? ofHeap : Math.max(1, Math.min(ofHeap, buffer / 10 * 9));
   }

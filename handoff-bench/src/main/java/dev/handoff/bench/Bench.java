@@ -96,8 +96,7 @@ final class Bench {
             .group(topic)
             .memberId(memberId)
             .host("127.0.0.1")
-            .sessionTimeout(Duration.ofSeconds(30))
-            .openAcl()
+            .openAcl() // the library's session timeout (15 s): no bench-only setting
             .build();
     return StateHandoff.<byte[]>builder()
         .deltaLog(log.build())

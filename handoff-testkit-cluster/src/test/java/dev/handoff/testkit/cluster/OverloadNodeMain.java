@@ -181,7 +181,7 @@ public final class OverloadNodeMain {
     if (given > 0) {
       return given;
     }
-    long ofHeap = Math.max(8L << 20, Runtime.getRuntime().maxMemory() / 32);
+    long ofHeap = Math.max(8L << 20, Runtime.getRuntime().maxMemory() / 10);
     return Math.min(ofHeap, log.appendBufferBytes() / 10 * 9);
   }
 
