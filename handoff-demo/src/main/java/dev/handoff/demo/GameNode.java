@@ -92,6 +92,8 @@ public final class GameNode {
 
   private final AtomicLong acked = new AtomicLong();
   private final AtomicLong stashFailures = new AtomicLong();
+  // Periodic stashes the node refused as overloaded: expected under load, not failures.
+  private final AtomicLong overloaded = new AtomicLong();
   private final AtomicLong peeks = new AtomicLong();
   private final AtomicLong decodeErrors = new AtomicLong();
   private long reports;
@@ -268,8 +270,7 @@ public final class GameNode {
       }
       GameSession s = GameSession.create(key, settings.stateSize(), knowsLevels);
       creations.add(
-          handoff
-              .stash(key, s.toRecord(schema))
+          stashRetrying(key, s.toRecord(schema), System.nanoTime() + ADOPT_TIMEOUT.toNanos())
               .handle(
                   (v, e) -> {
                     if (e != null) {
@@ -314,18 +315,51 @@ public final class GameNode {
     }
   }
 
-  /** Stashes a copy of {@code s} as it is now; the future never fails (failures are reported). */
-  private CompletableFuture<Void> stash(GameSession s) {
-    String key = s.id();
-    long tick = s.tick();
-    GenericRecord state = s.toRecord(schema);
+  /**
+   * Stashes {@code state}, again after a short pause whenever the node refuses it as overloaded (as
+   * a client of StateHandoff should), until it is taken or {@code deadline} (System.nanoTime).
+   */
+  private CompletableFuture<Void> stashRetrying(String key, GenericRecord state, long deadline) {
     return handoff
         .stash(key, state)
         .handle(
             (v, e) -> {
               if (e == null) {
+                return CompletableFuture.<Void>completedFuture(null);
+              }
+              if (unwrap(e) instanceof HandoffException.Overloaded
+                  && System.nanoTime() < deadline) {
+                return CompletableFuture.runAsync(
+                        () -> {}, CompletableFuture.delayedExecutor(20, TimeUnit.MILLISECONDS))
+                    .thenCompose(x -> stashRetrying(key, state, deadline));
+              }
+              return CompletableFuture.<Void>failedFuture(unwrap(e));
+            })
+        .thenCompose(f -> f);
+  }
+
+  /** Stashes a copy of {@code s} as it is now; the future never fails (failures are reported). */
+  private CompletableFuture<Void> stash(GameSession s) {
+    return stash(s, 0);
+  }
+
+  /**
+   * As {@link #stash(GameSession)}; with a {@code deadline} (System.nanoTime, 0 for none) a stash
+   * refused as overloaded is retried until then. A periodic stash refused as overloaded is only
+   * counted: the next one follows within a stash interval.
+   */
+  private CompletableFuture<Void> stash(GameSession s, long deadline) {
+    String key = s.id();
+    long tick = s.tick();
+    GenericRecord state = s.toRecord(schema);
+    return (deadline == 0 ? handoff.stash(key, state) : stashRetrying(key, state, deadline))
+        .handle(
+            (v, e) -> {
+              if (e == null) {
                 acked.incrementAndGet();
                 emit(new NodeMessage.Acked(key, tick, micros()), false);
+              } else if (deadline == 0 && unwrap(e) instanceof HandoffException.Overloaded) {
+                overloaded.incrementAndGet();
               } else {
                 Throwable cause = unwrap(e);
                 stashFailures.incrementAndGet();
@@ -443,11 +477,12 @@ public final class GameNode {
                       tickTask.cancel(false);
                     }
                     long now = micros();
+                    long deadline = System.nanoTime() + SHUTDOWN_BUDGET.toNanos();
                     var list = new ArrayList<CompletableFuture<Void>>();
                     for (GameSession s : hosted.values()) {
                       emit(new NodeMessage.Stopped(s.id(), s.tick(), now, "shutdown"), false);
                       last.add(s.id(), s.tick());
-                      list.add(stash(s));
+                      list.add(stash(s, deadline));
                     }
                     hosted.clear();
                     return list;
@@ -472,7 +507,13 @@ public final class GameNode {
       }
     }
     long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-    log.info("stashed {} sessions ({} done) in {} ms; leaving", stashes.size(), done, ms);
+    log.info(
+        "stashed {} sessions ({} done) in {} ms; leaving ({} periodic stashes were refused as"
+            + " overloaded)",
+        stashes.size(),
+        done,
+        ms,
+        overloaded.get());
     log.info("final stashes: {}", last);
     emit(new NodeMessage.Stashed(stashes.size(), done, ms), true);
   }
