@@ -507,20 +507,14 @@ final class OwnershipProtocol {
   }
 
   /**
-   * Appends a claim of {@code key} that carries its current state and decides it. A won claim is
-   * followed by a write that re-asserts the state under the new epoch (queued behind this
-   * operation, so the session's next operation comes after it).
+   * Appends a claim of {@code key} that carries its current state and decides it. The older slots
+   * of the session stay until the winner writes again: its next stash does, and housekeeping
+   * re-asserts the state of a session that was not written by the next sweep (so a transfer costs
+   * the log two records on its way, not three).
    */
   private CompletableFuture<SessionView> claim(String key) {
     SlotRecord claim = replica.claim(key, self.writerId(), null);
-    return decideClaim(key, claim)
-        .thenApply(
-            view -> {
-              if (replica.needsTidying(key)) {
-                loop.onSession(key, () -> reassert(key));
-              }
-              return view;
-            });
+    return decideClaim(key, claim);
   }
 
   /** Appends {@code claim} and, once the log delivered it back, tells whether it won. */

@@ -14,12 +14,9 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -178,29 +175,7 @@ public final class StateHandoff<T> implements AutoCloseable {
   public Thread leaveOnShutdown(Duration budget, Runnable stashAll) {
     Objects.requireNonNull(budget, "budget");
     Objects.requireNonNull(stashAll, "stashAll");
-    Thread hook =
-        new Thread(
-            () -> {
-              long deadline = System.nanoTime() + budget.toNanos();
-              try {
-                stashAll.run();
-                leave().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-              } catch (TimeoutException e) {
-                log.error(
-                    "{} could not leave within {}: some stashes may be unacknowledged",
-                    describeSelf(),
-                    budget);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              } catch (ExecutionException | RuntimeException e) {
-                log.error("{} failed to leave cleanly", describeSelf(), e);
-              } finally {
-                close();
-              }
-            },
-            "handoff-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
-    return hook;
+    return ShutdownHooks.install(() -> ShutdownHooks.stashAndLeave(this, budget, stashAll));
   }
 
   /**
@@ -214,56 +189,7 @@ public final class StateHandoff<T> implements AutoCloseable {
   public Thread leaveOnShutdown(Duration budget, SessionMover<T> mover) {
     Objects.requireNonNull(budget, "budget");
     Objects.requireNonNull(mover, "mover");
-    Thread hook =
-        new Thread(
-            () -> {
-              long deadline = System.nanoTime() + budget.toNanos();
-              try {
-                var stopped = new java.util.concurrent.ConcurrentHashMap<String, T>();
-                SessionMover<T> keeping =
-                    new SessionMover<>() {
-                      @Override
-                      public T stop(String session) {
-                        return mover.stop(session);
-                      }
-
-                      @Override
-                      public void kept(String session, T state) {
-                        stopped.put(session, state); // stashed below, not resumed
-                      }
-                    };
-                if (!handovers.candidates().isEmpty() && isReady()) {
-                  Drain d =
-                      drain(
-                          HandoverTarget.newestVersionEvenly(),
-                          budget.multipliedBy(3).dividedBy(4),
-                          keeping);
-                  d.done().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                }
-                var stashes = new java.util.ArrayList<CompletableFuture<Void>>();
-                for (String key : isReady() ? ownedKeys() : Set.<String>of()) {
-                  T state = stopped.containsKey(key) ? stopped.get(key) : mover.stop(key);
-                  stashes.add(stash(key, state));
-                }
-                log.info(
-                    "{} stashed {} sessions it still owns before leaving",
-                    describeSelf(),
-                    stashes.size());
-                leave().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-              } catch (TimeoutException e) {
-                log.error(
-                    "{} could not move its sessions and leave within {}", describeSelf(), budget);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              } catch (ExecutionException | RuntimeException e) {
-                log.error("{} failed to leave cleanly", describeSelf(), e);
-              } finally {
-                close();
-              }
-            },
-            "handoff-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
-    return hook;
+    return ShutdownHooks.install(() -> ShutdownHooks.moveAndLeave(this, handovers, budget, mover));
   }
 
   /** Where this node is in its life: a snapshot. */

@@ -237,7 +237,7 @@ public final class GameNode {
             .adopt(
                 settings.memberId(),
                 ADOPT_TIMEOUT,
-                a -> resumed.add(a.session(), resume(a.state()).tick()))
+                a -> resumed.add(a.session(), resume(a.state())))
             .join();
     emit(
         new NodeMessage.Adopted(
@@ -253,10 +253,14 @@ public final class GameNode {
    * A session became this node's (handed over or adopted): it resumes from {@code state} on the
    * ticker. Returns the session as resumed.
    */
-  private GameSession resume(GenericRecord state) {
+  /**
+   * Hosts the session from {@code state}; returns the tick it resumes from (before it plays on).
+   */
+  private long resume(GenericRecord state) {
     GameSession s = GameSession.fromRecord(state);
+    long from = s.tick(); // read before the ticker plays its first tick
     ticker.execute(() -> host(s, true));
-    return s;
+    return from;
   }
 
   /** Creates, stashes and hosts this node's share of the sessions nobody has created yet. */

@@ -103,28 +103,41 @@ final class WireFormat {
     return out;
   }
 
+  /** Version 2 by hand: version 1's fields, then the receiver as a union of null and string. */
   private static byte[] encodeV2(SlotState state) {
-    GenericRecord r = new GenericData.Record(SLOT_STATE_V2);
-    r.put("epoch", state.epoch());
-    r.put("claimOffset", state.claimOffset());
-    r.put("seq", state.seq());
-    r.put("hlc", state.hlc());
-    r.put("value", state.value() == null ? null : java.nio.ByteBuffer.wrap(state.value()));
-    r.put("ended", state.ended());
-    r.put("handoverTo", state.handoverTo());
-    var body = new java.io.ByteArrayOutputStream();
-    try {
-      var encoder = org.apache.avro.io.EncoderFactory.get().directBinaryEncoder(body, null);
-      new org.apache.avro.generic.GenericDatumWriter<GenericRecord>(SLOT_STATE_V2)
-          .write(r, encoder);
-      encoder.flush();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-    byte[] bytes = body.toByteArray();
-    byte[] out = new byte[SingleObject.HEADER_BYTES + bytes.length];
+    byte[] value = state.value();
+    byte[] to = state.handoverTo().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    int size =
+        SingleObject.HEADER_BYTES
+            + varLongSize(state.epoch())
+            + varLongSize(state.claimOffset())
+            + varLongSize(state.seq())
+            + varLongSize(state.hlc())
+            + 1
+            + (value == null ? 0 : varLongSize(value.length) + value.length)
+            + 1
+            + 1
+            + varLongSize(to.length)
+            + to.length;
+    byte[] out = new byte[size];
     SingleObject.writeHeader(out, V2_FINGERPRINT);
-    System.arraycopy(bytes, 0, out, SingleObject.HEADER_BYTES, bytes.length);
+    int at = SingleObject.HEADER_BYTES;
+    at = writeVarLong(out, at, state.epoch());
+    at = writeVarLong(out, at, state.claimOffset());
+    at = writeVarLong(out, at, state.seq());
+    at = writeVarLong(out, at, state.hlc());
+    if (value == null) {
+      out[at++] = 0;
+    } else {
+      out[at++] = 2;
+      at = writeVarLong(out, at, value.length);
+      System.arraycopy(value, 0, out, at, value.length);
+      at += value.length;
+    }
+    out[at++] = (byte) (state.ended() ? 1 : 0);
+    out[at++] = 2; // union branch 1 (zig-zag): string
+    at = writeVarLong(out, at, to.length);
+    System.arraycopy(to, 0, out, at, to.length);
     return out;
   }
 

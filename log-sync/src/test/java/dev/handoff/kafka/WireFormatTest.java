@@ -137,7 +137,7 @@ class WireFormatTest {
   }
 
   @Test
-  void aHandoverIsWrittenInVersion2AndAnOlderNodeReadsItWithoutTheNewField() {
+  void aHandoverIsWrittenInVersion2AndAnOlderNodeReadsItWithoutTheNewField() throws Exception {
     var handover = new SlotState(3, 7, 9, 11, new byte[] {5, 6}, false, "node-b#42");
     byte[] bytes = WireFormat.encode(handover);
     assertThat(SingleObject.readFingerprint(bytes)).isEqualTo(WireFormat.V2_FINGERPRINT);
@@ -146,6 +146,16 @@ class WireFormatTest {
         .isEqualTo(WireFormat.V1_FINGERPRINT);
     store.add(WireFormat.SLOT_STATE_V2); // as replayed from the topic's reserved record
     assertThat(wire.decode(bytes)).isEqualTo(handover);
+    // exactly what Avro's own writer produces for the version 2 schema
+    var generic = new org.apache.avro.generic.GenericData.Record(WireFormat.SLOT_STATE_V2);
+    generic.put("epoch", 3L);
+    generic.put("claimOffset", 7L);
+    generic.put("seq", 9L);
+    generic.put("hlc", 11L);
+    generic.put("value", ByteBuffer.wrap(new byte[] {5, 6}));
+    generic.put("ended", false);
+    generic.put("handoverTo", "node-b#42");
+    assertThat(bytes).isEqualTo(singleObject(WireFormat.SLOT_STATE_V2, generic));
 
     // a node of the version before (its reader schema is version 1) resolves and ignores it (I8)
     var older =
