@@ -44,9 +44,11 @@ final class OwnerLoop {
   // How long writes take from being queued to completing, a moving average, and how long the
   // writes queued or running now have waited on average (owner thread writes, anyone reads).
   private volatile double writeLatencyNanos;
-  private volatile long writesHeld;
+  // Count and sum of queue times of the writes held, one immutable value: callers read both at
+  // once (read as two fields, a count from before a change and a sum from after it made one
+  // fresh write look as if it had waited since the class was loaded, refusing it).
+  private volatile Held held = Held.NONE;
   private volatile long ownerLagNanos;
-  private volatile double queuedAtSum; // of queuedAt - EPOCH: a long could overflow
   private static final long EPOCH = System.nanoTime();
   // Sessions whose last queued operation is a write not started yet: a stash of one of them
   // coalesces. Written by the owner thread, read by callers to refuse the others cheaply.
@@ -214,8 +216,7 @@ final class OwnerLoop {
     var w = new Write(value, write, submittedAt);
     w.callers.add(caller);
     writeBytes += value.length;
-    writesHeld++;
-    queuedAtSum += w.queuedAt - EPOCH;
+    held = held.plus(w.queuedAt - EPOCH);
     q.waiting.add(w);
     if (!q.running) {
       runNext(session, q);
@@ -253,8 +254,28 @@ final class OwnerLoop {
     if (writeLatencyNanos > maxLatencyNanos) {
       return true;
     }
-    long n = writesHeld;
-    return n > 0 && System.nanoTime() - EPOCH - queuedAtSum / n > maxLatencyNanos / 2;
+    return heldWaitNanos() > maxLatencyNanos / 2;
+  }
+
+  /** How long the writes held now have waited on average since their stash; 0 if none. */
+  long heldWaitNanos() {
+    Held h = held;
+    return h.count == 0 ? 0 : (long) (System.nanoTime() - EPOCH - h.queuedAtSum / h.count);
+  }
+
+  /** Writes held (queued or running) and the sum of their queue times since {@link #EPOCH}. */
+  private record Held(long count, double queuedAtSum) {
+    static final Held NONE = new Held(0, 0);
+
+    Held plus(long queuedAt) {
+      return new Held(count + 1, queuedAtSum + queuedAt);
+    }
+
+    Held minus(long queuedAt) {
+      // Back to exactly 0 whenever nothing is held: no rounding drift (a double: a long could
+      // overflow).
+      return count <= 1 ? NONE : new Held(count - 1, queuedAtSum - queuedAt);
+    }
   }
 
   /** Bytes of the values of queued and running writes. */
@@ -309,9 +330,7 @@ final class OwnerLoop {
                     () -> {
                       if (op instanceof Write w) {
                         writeBytes -= w.value.length;
-                        writesHeld--;
-                        // Back to exactly 0 whenever nothing is held: no rounding drift.
-                        queuedAtSum = writesHeld == 0 ? 0 : queuedAtSum - (w.queuedAt - EPOCH);
+                        held = held.minus(w.queuedAt - EPOCH);
                         // Every write counts, failed ones too (they leave the queue as well).
                         long took = System.nanoTime() - w.queuedAt;
                         writeLatencyNanos += (took - writeLatencyNanos) / 16;

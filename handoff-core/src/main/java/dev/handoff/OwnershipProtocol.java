@@ -418,9 +418,11 @@ final class OwnershipProtocol {
             + maxPendingBytes
             + "), and its writes take "
             + TimeUnit.NANOSECONDS.toMillis(loop.writeLatencyNanos())
+            + " ms on average, those held now have waited "
+            + TimeUnit.NANOSECONDS.toMillis(loop.heldWaitNanos())
             + " ms on average (refused past "
             + TimeUnit.NANOSECONDS.toMillis(maxWriteLatencyNanos)
-            + " ms); nothing was queued");
+            + " ms, or half of it for those held); nothing was queued");
   }
 
   private CompletableFuture<Void> stash(String key, byte[] bytes) {
