@@ -28,6 +28,14 @@ final class Handovers<T> {
 
   private static final Logger log = LoggerFactory.getLogger(StateHandoff.class);
 
+  private final java.util.concurrent.atomic.AtomicLong retries =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** Claims of drains and adoptions tried again after a transient failure, since start. */
+  long retries() {
+    return retries.get();
+  }
+
   /** Transfers (or claims) in flight at once in a drain or an adoption. */
   static final int WINDOW = 256;
 
@@ -331,6 +339,7 @@ final class Handovers<T> {
                 return CompletableFuture.completedFuture(Optional.<Arrival<T>>empty());
               }
               if (attempt < 5 && System.nanoTime() < deadline) {
+                retries.incrementAndGet();
                 long delay = 50L << attempt;
                 return CompletableFuture.supplyAsync(
                         () -> null, CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS))

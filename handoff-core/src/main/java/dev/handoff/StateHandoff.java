@@ -529,7 +529,10 @@ public final class StateHandoff<T> implements AutoCloseable {
         protocol.appliedRecords(),
         deltaLog.skippedRecords(),
         pending.size(),
-        protocol.metadataBytes());
+        protocol.metadataBytes(),
+        protocol.loop().writeBytes(),
+        protocol.loop().coalescedWrites(),
+        handovers.retries());
   }
 
   /**
@@ -541,13 +544,21 @@ public final class StateHandoff<T> implements AutoCloseable {
    * @param pendingWrites writes not yet acknowledged
    * @param metadataBytes estimated heap spent on replica bookkeeping beyond keys and states, as of
    *     the last housekeeping sweep
+   * @param pendingBytes state bytes of the stashes queued or in flight (bounded by {@link
+   *     StateHandoffBuilder#maxPendingBytes})
+   * @param coalescedStashes stashes since start whose state was replaced by a newer stash of the
+   *     same session before it was sent
+   * @param retriedTransfers claims of a drain or an adoption tried again after a transient failure
    */
   public record Stats(
       int sessions,
       long appliedRecords,
       long skippedRecords,
       int pendingWrites,
-      long metadataBytes) {}
+      long metadataBytes,
+      long pendingBytes,
+      long coalescedStashes,
+      long retriedTransfers) {}
 
   // ------------------------------------------------------------------ internals
 

@@ -1,6 +1,7 @@
 package dev.handoff;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.handoff.spi.StateCodec;
 import java.time.Duration;
@@ -55,10 +56,16 @@ class BackpressureTest {
     var v2 = a.stash("k", "v2");
     var v3 = a.stash("k", "v3");
     var v4 = a.stash("k", "v4");
+    // Stats: v1 in flight and v4 queued (v2 and v3 replaced before they were sent), two bytes each.
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(() -> assertThat(a.stats().coalescedStashes()).isEqualTo(2));
+    assertThat(a.stats().pendingBytes()).isEqualTo(4);
     log.resumeReader();
     for (var f : List.of(v1, v2, v3, v4)) {
       get(f);
     }
+    assertThat(a.stats().pendingBytes()).isZero();
     assertThat(get(a.read("k"))).contains("v4");
     var sent =
         topic.entries().stream()

@@ -45,11 +45,15 @@ import java.util.concurrent.TimeUnit;
  *       the session or this node lost its membership;
  *   <li>gauges {@code handoff.sessions.held} (sessions the replica holds, live and recently ended),
  *       {@code handoff.sessions.owned} (live sessions this incarnation owns), {@code
- *       handoff.writes.pending} (writes not yet acknowledged), {@code
+ *       handoff.writes.pending} (writes not yet acknowledged), {@code handoff.writes.pending.bytes}
+ *       (their state bytes, bounded by {@code maxPendingBytes}), {@code
  *       handoff.replica.metadata.bytes} (replica bookkeeping beyond keys and states), {@code
  *       handoff.reader.lag} (records not read yet, -1 if the log does not tell), {@code
  *       handoff.replay.progress} (percent, 0 to 100);
- *   <li>function counter {@code handoff.records.applied} (log records applied since start);
+ *   <li>function counters {@code handoff.records.applied} (log records applied since start), {@code
+ *       handoff.stash.coalesced} (stashes whose state a newer one of the same session replaced
+ *       before it was sent) and {@code handoff.transfers.retried} (claims of drains and adoptions
+ *       tried again after a transient failure);
  *   <li>gauge {@code handoff.state}, tagged {@code state} with every {@link NodeState}: 1 for the
  *       node's state, 0 for the others;
  *   <li>gauge {@code handoff.membership.connection}, tagged {@code state} with every {@link
@@ -201,6 +205,19 @@ public final class HandoffMetrics implements OperationRecorder, MeterBinder, Aut
         "Live sessions this incarnation owns",
         () -> h.isReady() ? h.ownedKeys().size() : 0);
     gauge("handoff.writes.pending", "Writes not yet acknowledged", () -> h.stats().pendingWrites());
+    Gauge.builder("handoff.writes.pending.bytes", () -> h.stats().pendingBytes())
+        .description("State bytes of the stashes queued or in flight")
+        .baseUnit("bytes")
+        .tags(tags)
+        .register(registries);
+    FunctionCounter.builder("handoff.stash.coalesced", h, x -> x.stats().coalescedStashes())
+        .description("Stashes whose state a newer stash of the session replaced before it was sent")
+        .tags(tags)
+        .register(registries);
+    FunctionCounter.builder("handoff.transfers.retried", h, x -> x.stats().retriedTransfers())
+        .description("Claims of drains and adoptions tried again after a transient failure")
+        .tags(tags)
+        .register(registries);
     Gauge.builder("handoff.replica.metadata.bytes", () -> h.stats().metadataBytes())
         .description("Replica bookkeeping beyond keys and states, as of the last sweep")
         .baseUnit("bytes")

@@ -189,6 +189,10 @@ class HandoffMetricsClusterTest {
                             b.scrape(), "handoff_records_skipped_total", "reason", "undecodable"))
                     .isEqualTo(3));
     assertThat(sample(nodeB, "handoff_records_skipped_total", "reason", "foreign-writer")).isZero();
+    // Every stash was acknowledged one at a time: nothing held, nothing replaced, nothing retried.
+    assertThat(sample(nodeA, "handoff_writes_pending_bytes")).isZero();
+    assertThat(sample(nodeA, "handoff_stash_coalesced_total")).isZero();
+    assertThat(sample(nodeB, "handoff_transfers_retried_total")).isZero();
     assertThat(sample(nodeB, "handoff_sessions_owned", "topic", TOPIC, "group", GROUP))
         .isEqualTo(2);
     assertThat(sample(nodeB, "handoff_state", "state", "RUNNING")).isEqualTo(1);
