@@ -262,6 +262,15 @@ abstract class ClusterScenarios {
         () -> sawEvent(watcher, "MemberDown", killed, "EXPIRED"));
     var expired = c.addNode();
     String before = expired.writerId();
+    // A real expiry follows the member's last write by at least a session timeout, so a znode that
+    // goes away right after its data changed is taken for a graceful leave (GroupView.reasonFor).
+    // The forced expiry below can follow the RUNNING write within milliseconds: wait until the
+    // watcher has read it (CI once saw LEFT otherwise).
+    c.waitUntil(
+        "the watcher sees the node to expire RUNNING",
+        () ->
+            sawEvent(watcher, "MemberUp", expired, "RUNNING")
+                || sawEvent(watcher, "MemberChanged", expired, "RUNNING"));
     c.expireSession(expired);
     c.waitUntil(
         "MemberDown(EXPIRED) for an expired session",
