@@ -33,6 +33,9 @@ final class OwnerLoop {
       new java.util.concurrent.atomic.AtomicLong();
   private volatile boolean readerWaiting;
 
+  /** Writes held (queued or in flight) below which the latency bound never refuses a stash. */
+  static final int LATENCY_BOUND_FLOOR = 1024;
+
   /** Bytes of log records the inbox holds before the reader waits for the owner thread. */
   static final int INBOX_BYTES = 8 << 20;
 
@@ -251,6 +254,11 @@ final class OwnerLoop {
    * (which says so before they complete: the average alone would let a burst in first).
    */
   private boolean slow(long maxLatencyNanos) {
+    if (held.count < LATENCY_BOUND_FLOOR) {
+      // Too few held to be a backlog: a caller with that many in flight cannot overload the node
+      // however slow each write is (a loaded host, a GC pause), and refusing it would help nothing.
+      return false;
+    }
     if (writeLatencyNanos > maxLatencyNanos) {
       return true;
     }
