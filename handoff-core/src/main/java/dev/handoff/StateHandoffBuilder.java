@@ -91,10 +91,10 @@ public final class StateHandoffBuilder<T> {
    * are also refused while writes take more than a second on average from call to completion, or
    * the ones in flight have waited half of that (a quarter of {@link #operationTimeout} if that is
    * less), so that an accepted stash completes in about that time instead of queueing towards its
-   * timeout; and while the node's owner thread lags half a second behind the stashes, or holds
-   * this many bytes of stashes it has not looked at yet. Default: a tenth of the maximum heap (room
-   * for a burst such as every hosted session stashed at once; each state in flight costs about
-   * three times its bytes), at least 8 MiB, and at most nine tenths of the log's {@link
+   * timeout; and while the node's owner thread lags half a second behind the stashes, or holds this
+   * many bytes of stashes it has not looked at yet. Default: a tenth of the maximum heap (room for
+   * a burst such as every hosted session stashed at once; each state in flight costs about three
+   * times its bytes), at least 8 MiB, and at most nine tenths of the log's {@link
    * dev.handoff.spi.DeltaLog#appendBufferBytes() appendBufferBytes} (so that an append never blocks
    * the node's owner thread on a full send buffer).
    */
