@@ -36,7 +36,13 @@ import org.slf4j.LoggerFactory;
  * The reader thread of a {@link KafkaDeltaLog}: sets up the topic, then owns the consumer, replays
  * the topic and follows it, and publishes its positions to the {@link EndOffsetBarrier} after each
  * batch. What it does with each record goes to a {@link ReadRecorder}. Nothing else touches the
- * consumer, except {@link KafkaConsumer#wakeup()}, which is thread-safe.
+ * consumers, except {@link KafkaConsumer#wakeup()}, which is thread-safe.
+ *
+ * <p>The replay is read by a consumer of its own with bulk-read settings ({@link
+ * ClientBuffers#replayConsumer()}); once the end offsets taken at start are reached, just before
+ * the log is ready, its positions are handed over to the long-lived consumer with the steady
+ * settings (assign and seek to the same next offsets, so no record is skipped or read twice) and it
+ * is closed. When both would get the same settings, the long-lived consumer replays too.
  *
  * <p>A bad record or batch is skipped and counted ({@link SkipReason}); an error that no skipping
  * can cure (the partition layout changed, access revoked, out of memory) ends the thread through
@@ -76,7 +82,16 @@ final class LogReader {
   private long[] positions;
 
   private volatile Admin admin;
+
+  /** The consumer being polled: the replay consumer until ready, then {@link #tailing}. */
   private volatile KafkaConsumer<ByteBuffer, ByteBuffer> consumer;
+
+  /** The long-lived consumer with the steady settings (the one the monitoring hooks see). */
+  private volatile KafkaConsumer<ByteBuffer, ByteBuffer> tailing;
+
+  /** The replay consumer while it is open, else null. */
+  private volatile KafkaConsumer<ByteBuffer, ByteBuffer> replay;
+
   private KafkaProducer<byte[], byte[]> producer;
 
   private List<TopicPartition> partitions;
@@ -115,9 +130,13 @@ final class LogReader {
     if (a != null) {
       a.close(Duration.ZERO);
     }
-    KafkaConsumer<ByteBuffer, ByteBuffer> c = consumer;
-    if (c != null) {
-      c.wakeup();
+    KafkaConsumer<ByteBuffer, ByteBuffer> r = replay;
+    if (r != null) {
+      r.wakeup();
+    }
+    KafkaConsumer<ByteBuffer, ByteBuffer> t = tailing;
+    if (t != null) {
+      t.wakeup();
     }
   }
 
@@ -165,11 +184,30 @@ final class LogReader {
               settings.bootstrapServers(),
               settings.clientIdSuffix("reader"),
               buffers);
-      consumer = new KafkaConsumer<>(consumerConfig);
-      log.clientsCreated(p, consumer, a);
+      Map<String, Object> replayConfig =
+          ClientConfigs.replayConsumer(
+              settings.clientProperties(),
+              settings.bootstrapServers(),
+              settings.clientIdSuffix("replay"),
+              buffers);
+      tailing = new KafkaConsumer<>(consumerConfig);
+      consumer = tailing;
+      if (!sameFetchSettings(consumerConfig, replayConfig)) {
+        replay = new KafkaConsumer<>(replayConfig);
+        consumer = replay;
+      }
+      checkStopping(); // stop() may have missed a consumer created meanwhile
+      log.clientsCreated(p, tailing, a);
+      // While replaying, the replay consumer's buffers; then the steady ones (at most as large).
       long clientBytes =
-          ClientBuffers.effectiveBytes(producerConfig, consumerConfig, setUp.partitions());
-      warnIfOverBudget(buffers, clientBytes, producerConfig, consumerConfig);
+          Math.max(
+              ClientBuffers.effectiveBytes(producerConfig, consumerConfig, setUp.partitions()),
+              ClientBuffers.effectiveBytes(producerConfig, replayConfig, setUp.partitions()));
+      warnIfOverBudget(
+          buffers,
+          ClientBuffers.effectiveBytes(producerConfig, consumerConfig, setUp.partitions()),
+          producerConfig,
+          consumerConfig);
       heapFit =
           new HeapFit(topic, Runtime.getRuntime().maxMemory(), clientBytes, settings.heapCheck());
       checkStopping();
@@ -198,8 +236,10 @@ final class LogReader {
         log.readerFailed(t instanceof ExecutionException ? t.getCause() : t);
       }
     } finally {
-      KafkaConsumer<ByteBuffer, ByteBuffer> c = consumer;
       consumer = null;
+      closeReplayConsumer();
+      KafkaConsumer<ByteBuffer, ByteBuffer> c = tailing;
+      tailing = null;
       if (c != null) {
         try {
           c.close();
@@ -243,12 +283,13 @@ final class LogReader {
           if (!layout.recorded()) {
             awaitAcknowledged(recordLayout());
           }
+          handOverToTailing();
           ready = true;
           replaying = false;
           report(true);
           log.markReady();
         }
-        ConsumerRecords<ByteBuffer, ByteBuffer> records = c.poll(POLL_TIMEOUT);
+        ConsumerRecords<ByteBuffer, ByteBuffer> records = consumer.poll(POLL_TIMEOUT);
         for (TopicPartition tp : records.partitions()) {
           for (ConsumerRecord<ByteBuffer, ByteBuffer> r : records.records(tp)) {
             if (!handle(r)) {
@@ -276,7 +317,7 @@ final class LogReader {
             e.topicPartition().partition(),
             e.offset(),
             "the consumer cannot deserialize it: " + e.getMessage());
-        c.seek(e.topicPartition(), e.offset() + 1);
+        consumer.seek(e.topicPartition(), e.offset() + 1);
       } catch (RetriableException e) {
         backoffMs = backOff(backoffMs, "reading", e);
       } catch (InterruptException e) {
@@ -290,6 +331,52 @@ final class LogReader {
         backoffMs = skipCorruptBatch(p, e, backoffMs);
       }
     }
+  }
+
+  /**
+   * Replay done: the long-lived consumer takes over at the replay consumer's positions (the next
+   * offsets to hand to the sink, schema searches included), and the replay consumer is closed.
+   */
+  private void handOverToTailing() {
+    KafkaConsumer<ByteBuffer, ByteBuffer> from = replay;
+    if (from == null) {
+      return;
+    }
+    KafkaConsumer<ByteBuffer, ByteBuffer> to = tailing;
+    to.assign(partitions);
+    for (TopicPartition tp : partitions) {
+      to.seek(tp, from.position(tp, settings.requestTimeout()));
+    }
+    consumer = to;
+    closeReplayConsumer();
+    LOG.debug("Topic '{}': replay consumer handed over to the tailing consumer", settings.topic());
+  }
+
+  private void closeReplayConsumer() {
+    KafkaConsumer<ByteBuffer, ByteBuffer> r = replay;
+    replay = null;
+    if (r != null) {
+      try {
+        r.close(Duration.ZERO);
+      } catch (RuntimeException e) {
+        LOG.debug("Error closing the replay consumer of topic '{}'", settings.topic(), e);
+      }
+    }
+  }
+
+  /** True if both configurations fetch alike: one consumer then does both. */
+  private static boolean sameFetchSettings(Map<String, Object> a, Map<String, Object> b) {
+    for (String key :
+        List.of(
+            "fetch.max.bytes",
+            "max.partition.fetch.bytes",
+            "max.poll.records",
+            "fetch.max.wait.ms")) {
+      if (!String.valueOf(a.get(key)).equals(String.valueOf(b.get(key)))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
