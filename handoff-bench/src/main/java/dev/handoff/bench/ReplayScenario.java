@@ -290,6 +290,21 @@ final class ReplayScenario {
                         "bench-bare-derived-" + r,
                         bench.options.partitions(),
                         Runtime.getRuntime().maxMemory())));
+    var derivedReplay =
+        new Contender(
+            "bare with Handoff's replay settings",
+            "(a''') bare KafkaConsumer with Handoff's replay consumer settings (memoryBudget of this"
+                + " heap)",
+            false,
+            true,
+            (t, s, r) ->
+                bareConsumer(
+                    t,
+                    DerivedClientSettings.replayConsumer(
+                        bench.bootstrap(),
+                        "bench-bare-replay-" + r,
+                        bench.options.partitions(),
+                        Runtime.getRuntime().maxMemory())));
     var rocks =
         new Contender(
             "GlobalKTable RocksDB",
@@ -333,7 +348,7 @@ final class ReplayScenario {
             "fresh node on an empty topic",
             false,
             true,
-            (t, s, r) -> handoff(emptyTopic, 0, r < 0 ? "empty-warmup" : "empty-" + r));
+            (t, s, r) -> handoff(emptyTopic, 0, r < 0 ? "empty-warmup" : "empty-" + r, Map.of()));
     var logOnly =
         new Contender(
             "KafkaDeltaLog alone", "KafkaDeltaLog alone", false, true, this::deltaLogOnly);
@@ -343,11 +358,37 @@ final class ReplayScenario {
             "fresh node",
             false,
             true,
-            (t, s, r) -> handoff(t, s, r < 0 ? "replica-warmup" : "replica-" + r));
+            (t, s, r) -> handoff(t, s, r < 0 ? "replica-warmup" : "replica-" + r, Map.of()));
+    var steadyOnly =
+        new Contender(
+            "Handoff, one consumer",
+            "fresh node replaying with its steady consumer settings (given as client properties:"
+                + " one consumer, no replay consumer)",
+            false,
+            true,
+            (t, s, r) ->
+                handoff(
+                    t,
+                    s,
+                    r < 0 ? "steady-warmup" : "steady-" + r,
+                    DerivedClientSettings.steadyFetchSettings(
+                        bench.options.partitions(), Runtime.getRuntime().maxMemory())));
     // Every rep (and the warm-up run) loads with each contender in turn, in this order.
     List<Contender> contenders =
         List.of(
-            bare, tuned, derived, rocks, mem, memTuned, ktReuse, ktPlain, empty, logOnly, handoff);
+            bare,
+            tuned,
+            derived,
+            derivedReplay,
+            rocks,
+            mem,
+            memTuned,
+            ktReuse,
+            ktPlain,
+            empty,
+            logOnly,
+            steadyOnly,
+            handoff);
 
     // The empty topic exists before the timed runs, as the replay topic does.
     try (KafkaDeltaLog emptyLog = bench.deltaLog(emptyTopic, "empty", PROFILE).build()) {
@@ -454,6 +495,28 @@ final class ReplayScenario {
     rep.add(
         Figure.versus(
                 SCENARIO,
+                "baseline: " + derivedReplay.label() + ", records/s",
+                records / derivedReplay.median(),
+                tuned.label(),
+                rateTuned,
+                (records / derivedReplay.median()) / rateTuned,
+                "",
+                null)
+            .withId("replay.derived_replay_bare_vs_tuned_bare"));
+    rep.add(
+        Figure.versus(
+                SCENARIO,
+                "breakdown: " + steadyOnly.label() + " to ready, records/s",
+                records / steadyOnly.median(),
+                tuned.label(),
+                rateTuned,
+                (records / steadyOnly.median()) / rateTuned,
+                "",
+                null)
+            .withId("replay.one_consumer_node_vs_tuned_bare"));
+    rep.add(
+        Figure.versus(
+                SCENARIO,
                 handoff.label() + " to ready, s (ratio: times faster)",
                 tHandoff,
                 memTuned.reportLabel(),
@@ -537,13 +600,14 @@ final class ReplayScenario {
         String.format(
             Locale.ROOT,
             "Replay best of %d: bare consumer %.3f s (tuned %.3f s, with Handoff's settings %.3f"
-                + " s), GlobalKTable RocksDB %.3f s, in-memory %.3f"
+                + " s, with its replay settings %.3f s), GlobalKTable RocksDB %.3f s, in-memory %.3f"
                 + " s (tuned %.3f s), KTable reusing the source topic %.3f s, KTable default topology %.3f s,"
-                + " KafkaDeltaLog alone %.3f s, Handoff %.3f s, Handoff on an empty topic %.3f s.",
+                + " KafkaDeltaLog alone %.3f s, Handoff %.3f s (with one consumer %.3f s), Handoff on an empty topic %.3f s.",
             reps,
             bare.best(),
             tuned.best(),
             derived.best(),
+            derivedReplay.best(),
             rocks.best(),
             mem.best(),
             memTuned.best(),
@@ -551,6 +615,7 @@ final class ReplayScenario {
             ktPlain.best(),
             logOnly.best(),
             handoff.best(),
+            steadyOnly.best(),
             empty.best()));
     rep.note(
         String.format(
@@ -988,7 +1053,8 @@ final class ReplayScenario {
     }
   }
 
-  private Run handoff(String topic, int expected, String memberId) {
+  private Run handoff(
+      String topic, int expected, String memberId, Map<String, Object> clientProperties) {
     var done = new AtomicReference<ReplayProgress>();
     KafkaDeltaLog.Listener listener =
         new KafkaDeltaLog.Listener() {
@@ -1000,7 +1066,8 @@ final class ReplayScenario {
           }
         };
     long t0 = System.nanoTime();
-    StateHandoff<byte[]> node = bench.node(topic, memberId, PROFILE, listener);
+    StateHandoff<byte[]> node =
+        bench.node(topic, memberId, "unknown", PROFILE, listener, clientProperties);
     try {
       node.start().join();
       long t1 = System.nanoTime();

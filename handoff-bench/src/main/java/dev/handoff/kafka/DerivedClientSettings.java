@@ -21,4 +21,22 @@ public final class DerivedClientSettings {
         ClientBuffers.derive(ClientBuffers.defaultBudget(maxHeap), partitions, partitions);
     return ClientConfigs.consumer(Map.of(), bootstrap, clientId, buffers);
   }
+
+  /** The same log's replay consumer configuration (bulk-read settings, see log-sync's README). */
+  public static Map<String, Object> replayConsumer(
+      String bootstrap, String clientId, int partitions, long maxHeap) {
+    var buffers =
+        ClientBuffers.derive(ClientBuffers.defaultBudget(maxHeap), partitions, partitions);
+    return ClientConfigs.replayConsumer(Map.of(), bootstrap, clientId, buffers);
+  }
+
+  /**
+   * The steady fetch settings alone ({@code fetch.max.bytes}, {@code max.partition.fetch.bytes},
+   * {@code max.poll.records}): given to a log as client properties, its replay consumer gets them
+   * too, so one consumer replays and tails with them, as before the replay consumer existed.
+   */
+  public static Map<String, Object> steadyFetchSettings(int partitions, long maxHeap) {
+    return ClientBuffers.derive(ClientBuffers.defaultBudget(maxHeap), partitions, partitions)
+        .consumer();
+  }
 }

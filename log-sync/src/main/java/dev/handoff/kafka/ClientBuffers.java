@@ -93,8 +93,12 @@ record ClientBuffers(
         (int) Math.max(partitionFetch, Math.min(REPLAY_PARTITION_FETCH_BYTES, replayShare / p));
     int replayFetch = (int) Math.max(fetchMax, Math.min(REPLAY_FETCH_MAX_BYTES, replayShare / 2));
     replayFetch = Math.max(replayFetch, replayPartition);
+    // Fetches no larger than the steady ones: nothing to gain from a consumer of its own.
+    boolean bulk = replayFetch > fetchMax || replayPartition > partitionFetch;
     int replayPoll =
-        (int) Math.max(pollRecords, Math.min(REPLAY_MAX_POLL_RECORDS, replayFetch / 512));
+        bulk
+            ? (int) Math.max(pollRecords, Math.min(REPLAY_MAX_POLL_RECORDS, replayFetch / 512))
+            : pollRecords;
     return new ClientBuffers(
         budget,
         budget - consumerShare,
