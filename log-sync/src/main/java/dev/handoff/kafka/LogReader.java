@@ -18,12 +18,15 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.RecordDeserializationException;
@@ -76,6 +79,9 @@ final class LogReader {
   private final CountDownLatch stopSignal = new CountDownLatch(1);
   private final long[] skipsLogged = new long[SkipReason.values().length];
 
+  /** When each step of the set-up ended (for the DEBUG line): topic checks began, ended, ... */
+  private final long[] setupNanos = new long[5];
+
   private volatile boolean stopping;
 
   /** Positions after the last records handed to the sink, by partition; also given to barriers. */
@@ -104,6 +110,8 @@ final class LogReader {
 
   private long[] beginning;
   private long[] startEnd;
+  private KafkaFuture<Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo>> earliestAsked;
+  private KafkaFuture<Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo>> latestAsked;
   private long replayStartNanos;
   private long lastReportNanos;
   // What replay progress reports: every record read since start, and its key and value bytes.
@@ -142,6 +150,7 @@ final class LogReader {
 
   void run() {
     String topic = settings.topic();
+    setupNanos[4] = System.nanoTime();
     try {
       Admin a =
           Admin.create(
@@ -156,8 +165,17 @@ final class LogReader {
       ClientBuffers buffers;
       try {
         checkStopping();
+        setupNanos[0] = System.nanoTime();
         setUp = TopicSetup.ensure(a, settings);
+        setupNanos[1] = System.nanoTime();
         checkStopping();
+        partitions = new ArrayList<>();
+        for (int i = 0; i < setUp.partitions(); i++) {
+          partitions.add(new TopicPartition(topic, i));
+        }
+        // The replay's offsets are asked for now, answered while the clients are created.
+        earliestAsked = a.listOffsets(specs(OffsetSpec.earliest())).all();
+        latestAsked = a.listOffsets(specs(OffsetSpec.latest())).all();
         buffers = settings.clientBuffers(setUp.partitions());
         producerConfig =
             ClientConfigs.producer(
@@ -166,6 +184,7 @@ final class LogReader {
                 settings.clientIdSuffix("producer"),
                 buffers);
         p = new KafkaProducer<>(producerConfig);
+        setupNanos[2] = System.nanoTime();
       } catch (Throwable t) {
         a.close(Duration.ZERO);
         throw t;
@@ -195,9 +214,11 @@ final class LogReader {
       if (!sameFetchSettings(consumerConfig, replayConfig)) {
         replay = new KafkaConsumer<>(replayConfig);
         consumer = replay;
+        log.polling(replay);
       }
       checkStopping(); // stop() may have missed a consumer created meanwhile
       log.clientsCreated(p, tailing, a);
+      setupNanos[3] = System.nanoTime();
       // While replaying, the replay consumer's buffers; then the steady ones (at most as large).
       long clientBytes =
           Math.max(
@@ -211,10 +232,6 @@ final class LogReader {
       heapFit =
           new HeapFit(topic, Runtime.getRuntime().maxMemory(), clientBytes, settings.heapCheck());
       checkStopping();
-      partitions = new ArrayList<>();
-      for (int i = 0; i < setUp.partitions(); i++) {
-        partitions.add(new TopicPartition(topic, i));
-      }
       corruptBatches = new CorruptBatches(topic, settings.requestTimeout(), this::checkStopping);
       rewinds = new SchemaRewinds(partitions.size());
       counted = new long[partitions.size()];
@@ -256,9 +273,30 @@ final class LogReader {
       throws InterruptedException, ExecutionException {
     KafkaConsumer<ByteBuffer, ByteBuffer> c = consumer;
     c.assign(partitions);
-    c.seekToBeginning(partitions);
-    beginning = toArray(retrying(() -> c.beginningOffsets(partitions, settings.requestTimeout())));
-    startEnd = toArray(retrying(() -> c.endOffsets(partitions, settings.requestTimeout())));
+    beginning =
+        answered(
+            earliestAsked,
+            () -> retrying(() -> c.beginningOffsets(partitions, settings.requestTimeout())));
+    startEnd =
+        answered(
+            latestAsked, () -> retrying(() -> c.endOffsets(partitions, settings.requestTimeout())));
+    // Seeking to the offsets known spares the consumer looking them up again on its first fetch;
+    // one the log start has passed meanwhile is reset to the earliest (auto.offset.reset).
+    for (int p = 0; p < partitions.size(); p++) {
+      c.seek(partitions.get(p), beginning[p]);
+    }
+    if (LOG.isDebugEnabled()) {
+      long now = System.nanoTime();
+      LOG.debug(
+          "Topic '{}' set up for replay: admin client {} ms, topic checks {} ms, producer {} ms,"
+              + " consumers {} ms, offsets {} ms",
+          settings.topic(),
+          (setupNanos[0] - setupNanos[4]) / 1_000_000,
+          (setupNanos[1] - setupNanos[0]) / 1_000_000,
+          (setupNanos[2] - setupNanos[1]) / 1_000_000,
+          (setupNanos[3] - setupNanos[2]) / 1_000_000,
+          (now - setupNanos[3]) / 1_000_000);
+    }
     replayStartNanos = System.nanoTime();
     lastReportNanos = replayStartNanos;
     long total = 0;
@@ -348,6 +386,7 @@ final class LogReader {
       to.seek(tp, from.position(tp, settings.requestTimeout()));
     }
     consumer = to;
+    log.polling(to);
     closeReplayConsumer();
     LOG.debug("Topic '{}': replay consumer handed over to the tailing consumer", settings.topic());
   }
@@ -836,6 +875,36 @@ final class LogReader {
       settings.listener().onReplayProgress(progress);
     } catch (RuntimeException e) {
       LOG.warn("Listener of topic '{}' threw on onReplayProgress", settings.topic(), e);
+    }
+  }
+
+  private Map<TopicPartition, OffsetSpec> specs(OffsetSpec spec) {
+    Map<TopicPartition, OffsetSpec> m = new java.util.HashMap<>();
+    for (TopicPartition tp : partitions) {
+      m.put(tp, spec);
+    }
+    return m;
+  }
+
+  /**
+   * The offsets the admin client was asked for at set-up, or, if it could not answer within the
+   * request timeout, those the consumer looks up (retrying transient errors).
+   */
+  private long[] answered(
+      KafkaFuture<Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo>> asked,
+      Supplier<Map<TopicPartition, Long>> fallback)
+      throws InterruptedException {
+    try {
+      var answer = asked.get(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      long[] out = new long[partitions.size()];
+      for (int p = 0; p < out.length; p++) {
+        out[p] = answer.get(partitions.get(p)).offset();
+      }
+      return out;
+    } catch (ExecutionException | TimeoutException | RuntimeException e) {
+      checkStopping();
+      LOG.debug("Topic '{}': offsets from the consumer ({})", settings.topic(), e.toString());
+      return toArray(fallback.get());
     }
   }
 
