@@ -87,7 +87,19 @@ final class Bench {
       String version,
       ClientProfile profile,
       KafkaDeltaLog.Listener listener) {
+    return node(topic, memberId, version, profile, listener, Map.of());
+  }
+
+  /** A node whose log gets {@code clientProperties} on top of the profile's. */
+  StateHandoff<byte[]> node(
+      String topic,
+      String memberId,
+      String version,
+      ClientProfile profile,
+      KafkaDeltaLog.Listener listener,
+      Map<String, Object> clientProperties) {
     var log = deltaLog(topic, memberId, profile).listener(listener);
+    clientProperties.forEach(log::clientProperty);
     var membership =
         ZkMembership.builder()
             .version(version)

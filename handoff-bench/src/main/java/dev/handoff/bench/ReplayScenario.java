@@ -2,6 +2,7 @@ package dev.handoff.bench;
 
 import dev.handoff.StateHandoff;
 import dev.handoff.internal.crdt.Hlc;
+import dev.handoff.kafka.DerivedClientSettings;
 import dev.handoff.kafka.KafkaDeltaLog;
 import dev.handoff.kafka.ReplayProgress;
 import dev.handoff.spi.SlotRecord;
@@ -78,6 +79,21 @@ final class ReplayScenario {
    * nobody reads.
    */
   static final int KTABLE_WARMUP_MIN = 10_000;
+
+  /**
+   * A bare consumer tuned for bulk reading, the practical limit of a replay (issue 17): large
+   * fetches, large polls, a short fetch wait.
+   */
+  static final Map<String, Object> TUNED_CONSUMER =
+      Map.of(
+          ConsumerConfig.FETCH_MAX_BYTES_CONFIG,
+          64 << 20,
+          ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+          16 << 20,
+          ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
+          10_000,
+          ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
+          10);
 
   /** How long one Kafka Streams load may take before it is stopped and reported as a bound. */
   static final Duration STREAMS_BOUND = Duration.ofMinutes(10);
@@ -246,21 +262,70 @@ final class ReplayScenario {
     boolean ktWarmsUp = warmN >= KTABLE_WARMUP_MIN;
     var bare =
         new Contender(
-            "bare", "(a) bare KafkaConsumer", false, true, (t, s, r) -> bareConsumer(t, r));
+            "bare",
+            "(a) bare KafkaConsumer",
+            false,
+            true,
+            (t, s, r) -> bareConsumer(t, bench.consumerConfig(PROFILE, "bench-bare-" + r)));
+    var tuned =
+        new Contender(
+            "bare tuned",
+            "(a') bare KafkaConsumer, tuned (fetch.max.bytes 64 MiB, max.partition.fetch.bytes 16"
+                + " MiB, max.poll.records 10,000, fetch.max.wait.ms 10)",
+            false,
+            true,
+            (t, s, r) -> bareConsumer(t, tunedConfig("bench-bare-tuned-" + r)));
+    var derived =
+        new Contender(
+            "bare with Handoff's settings",
+            "(a'') bare KafkaConsumer with Handoff's derived client settings (memoryBudget of this"
+                + " heap)",
+            false,
+            true,
+            (t, s, r) ->
+                bareConsumer(
+                    t,
+                    DerivedClientSettings.consumer(
+                        bench.bootstrap(),
+                        "bench-bare-derived-" + r,
+                        bench.options.partitions(),
+                        Runtime.getRuntime().maxMemory())));
+    var derivedReplay =
+        new Contender(
+            "bare with Handoff's replay settings",
+            "(a''') bare KafkaConsumer with Handoff's replay consumer settings (memoryBudget of this"
+                + " heap)",
+            false,
+            true,
+            (t, s, r) ->
+                bareConsumer(
+                    t,
+                    DerivedClientSettings.replayConsumer(
+                        bench.bootstrap(),
+                        "bench-bare-replay-" + r,
+                        bench.options.partitions(),
+                        Runtime.getRuntime().maxMemory())));
     var rocks =
         new Contender(
             "GlobalKTable RocksDB",
             "(b) Streams GlobalKTable, RocksDB store (default), new KafkaStreams → RUNNING",
             true,
             true,
-            (t, s, r) -> streams(t, s, r, false));
+            (t, s, r) -> streams(t, s, r, false, false));
     var mem =
         new Contender(
             "in-memory",
             "(b') Streams GlobalKTable, in-memory store",
             true,
             true,
-            (t, s, r) -> streams(t, s, r, true));
+            (t, s, r) -> streams(t, s, r, true, false));
+    var memTuned =
+        new Contender(
+            "in-memory tuned",
+            "(b't) Streams GlobalKTable, in-memory store, global consumer tuned as (a')",
+            false,
+            true,
+            (t, s, r) -> streams(t, s, r, true, true));
     var ktReuse =
         new Contender(
             "KTable reusing the source topic",
@@ -283,7 +348,7 @@ final class ReplayScenario {
             "fresh node on an empty topic",
             false,
             true,
-            (t, s, r) -> handoff(emptyTopic, 0, r < 0 ? "empty-warmup" : "empty-" + r));
+            (t, s, r) -> handoff(emptyTopic, 0, r < 0 ? "empty-warmup" : "empty-" + r, Map.of()));
     var logOnly =
         new Contender(
             "KafkaDeltaLog alone", "KafkaDeltaLog alone", false, true, this::deltaLogOnly);
@@ -293,10 +358,37 @@ final class ReplayScenario {
             "fresh node",
             false,
             true,
-            (t, s, r) -> handoff(t, s, r < 0 ? "replica-warmup" : "replica-" + r));
+            (t, s, r) -> handoff(t, s, r < 0 ? "replica-warmup" : "replica-" + r, Map.of()));
+    var steadyOnly =
+        new Contender(
+            "Handoff, one consumer",
+            "fresh node replaying with its steady consumer settings (given as client properties:"
+                + " one consumer, no replay consumer)",
+            false,
+            true,
+            (t, s, r) ->
+                handoff(
+                    t,
+                    s,
+                    r < 0 ? "steady-warmup" : "steady-" + r,
+                    DerivedClientSettings.steadyFetchSettings(
+                        bench.options.partitions(), Runtime.getRuntime().maxMemory())));
     // Every rep (and the warm-up run) loads with each contender in turn, in this order.
     List<Contender> contenders =
-        List.of(bare, rocks, mem, ktReuse, ktPlain, empty, logOnly, handoff);
+        List.of(
+            bare,
+            tuned,
+            derived,
+            derivedReplay,
+            rocks,
+            mem,
+            memTuned,
+            ktReuse,
+            ktPlain,
+            empty,
+            logOnly,
+            steadyOnly,
+            handoff);
 
     // The empty topic exists before the timed runs, as the replay topic does.
     try (KafkaDeltaLog emptyLog = bench.deltaLog(emptyTopic, "empty", PROFILE).build()) {
@@ -343,87 +435,187 @@ final class ReplayScenario {
     double rateBare = records / tBare;
     rep.add(
         Figure.versus(
-            SCENARIO,
-            handoff.label() + " to ready, records/s (" + sizeText + ")",
-            rateHandoff,
-            bare.label() + ", assign → end offsets",
-            rateBare,
-            rateHandoff / rateBare,
-            "≥ 0.8× (a)",
-            rateHandoff / rateBare >= 0.8));
+                SCENARIO,
+                handoff.label() + " to ready, records/s (" + sizeText + ")",
+                rateHandoff,
+                bare.label() + ", assign → end offsets",
+                rateBare,
+                rateHandoff / rateBare,
+                "≥ 0.8× (a)",
+                rateHandoff / rateBare >= 0.8)
+            .withId("replay.node_records_per_s"));
+    double rateTuned = records / tuned.median();
     rep.add(
         Figure.versus(
-            SCENARIO,
-            handoff.label() + " to ready, MB/s",
-            bytes / 1e6 / tHandoff,
-            bare.label(),
-            bytes / 1e6 / tBare,
-            tBare / tHandoff,
-            "",
-            null));
+                SCENARIO,
+                handoff.label() + " to ready, records/s, against the tuned bare consumer",
+                rateHandoff,
+                tuned.label() + ", assign → end offsets",
+                rateTuned,
+                rateHandoff / rateTuned,
+                "≥ 0.8× (a')",
+                rateHandoff / rateTuned >= 0.8)
+            .withId("replay.node_vs_tuned_bare"));
+    rep.add(
+        Figure.versus(
+                SCENARIO,
+                "breakdown: "
+                    + logOnly.label()
+                    + " (discarding sink), start() → ready, records/s, against the tuned bare"
+                    + " consumer",
+                records / logOnly.median(),
+                tuned.label(),
+                rateTuned,
+                (records / logOnly.median()) / rateTuned,
+                "",
+                null)
+            .withId("replay.log_only_vs_tuned_bare"));
+    rep.add(
+        Figure.versus(
+                SCENARIO,
+                "baseline: " + derived.label() + ", records/s",
+                records / derived.median(),
+                tuned.label(),
+                rateTuned,
+                (records / derived.median()) / rateTuned,
+                "",
+                null)
+            .withId("replay.derived_bare_vs_tuned_bare"));
+    rep.add(
+        Figure.versus(
+                SCENARIO,
+                "baseline: " + bare.label() + " (untuned), records/s",
+                rateBare,
+                tuned.label(),
+                rateTuned,
+                rateBare / rateTuned,
+                "",
+                null)
+            .withId("replay.bare_vs_tuned_bare"));
+    rep.add(
+        Figure.versus(
+                SCENARIO,
+                "baseline: " + derivedReplay.label() + ", records/s",
+                records / derivedReplay.median(),
+                tuned.label(),
+                rateTuned,
+                (records / derivedReplay.median()) / rateTuned,
+                "",
+                null)
+            .withId("replay.derived_replay_bare_vs_tuned_bare"));
+    rep.add(
+        Figure.versus(
+                SCENARIO,
+                "breakdown: " + steadyOnly.label() + " to ready, records/s",
+                records / steadyOnly.median(),
+                tuned.label(),
+                rateTuned,
+                (records / steadyOnly.median()) / rateTuned,
+                "",
+                null)
+            .withId("replay.one_consumer_node_vs_tuned_bare"));
+    rep.add(
+        Figure.versus(
+                SCENARIO,
+                handoff.label() + " to ready, s (ratio: times faster)",
+                tHandoff,
+                memTuned.reportLabel(),
+                memTuned.median(),
+                memTuned.median() / tHandoff,
+                "",
+                null)
+            .withId("replay.node_vs_gkt_mem_tuned"));
+    rep.add(
+        Figure.versus(
+                SCENARIO,
+                handoff.label() + " to ready, MB/s",
+                bytes / 1e6 / tHandoff,
+                bare.label(),
+                bytes / 1e6 / tBare,
+                tBare / tHandoff,
+                "",
+                null)
+            .withId("replay.node_mb_per_s"));
+    Map<Contender, String> streamsIds =
+        Map.of(
+            rocks, "replay.node_vs_gkt_rocksdb",
+            mem, "replay.node_vs_gkt_mem",
+            ktReuse, "replay.node_vs_ktable_reuse",
+            ktPlain, "replay.node_vs_ktable_default");
     for (Contender c : contenders) {
       if (c.streamsBaseline()) {
         rep.add(
             Figure.versus(
-                SCENARIO,
-                handoff.label() + " to ready, s (ratio: times faster)",
-                tHandoff,
-                c.reportLabel(),
-                c.median(),
-                c.median() / tHandoff,
-                "≥ 2× faster than (b)",
-                c.median() / tHandoff >= 2));
+                    SCENARIO,
+                    handoff.label() + " to ready, s (ratio: times faster)",
+                    tHandoff,
+                    c.reportLabel(),
+                    c.median(),
+                    c.median() / tHandoff,
+                    "≥ 2× faster than (b)",
+                    c.median() / tHandoff >= 2)
+                .withId(streamsIds.get(c)));
       }
     }
     rep.add(
         Figure.versus(
-            SCENARIO,
-            "reading phase only (seek → end offsets), records/s",
-            records / handoff.medianPhase(),
-            bare.label() + ", seek → end offsets",
-            records / bare.medianPhase(),
-            bare.medianPhase() / handoff.medianPhase(),
-            "",
-            null));
+                SCENARIO,
+                "reading phase only (seek → end offsets), records/s",
+                records / handoff.medianPhase(),
+                bare.label() + ", seek → end offsets",
+                records / bare.medianPhase(),
+                bare.medianPhase() / handoff.medianPhase(),
+                "",
+                null)
+            .withId("replay.reading_phase_records_per_s"));
     rep.add(
         Figure.versus(
-            SCENARIO,
-            "breakdown: " + logOnly.label() + " (discarding sink), start() → ready, records/s",
-            records / logOnly.median(),
-            bare.label() + ", assign → end offsets",
-            rateBare,
-            (records / logOnly.median()) / rateBare,
-            "",
-            null));
+                SCENARIO,
+                "breakdown: " + logOnly.label() + " (discarding sink), start() → ready, records/s",
+                records / logOnly.median(),
+                bare.label() + ", assign → end offsets",
+                rateBare,
+                (records / logOnly.median()) / rateBare,
+                "",
+                null)
+            .withId("replay.log_only_records_per_s"));
     rep.add(
         Figure.versus(
-            SCENARIO,
-            "breakdown: " + logOnly.label() + ", reading phase only, records/s",
-            records / logOnly.medianPhase(),
-            bare.label() + ", seek → end offsets",
-            records / bare.medianPhase(),
-            bare.medianPhase() / logOnly.medianPhase(),
-            "",
-            null));
+                SCENARIO,
+                "breakdown: " + logOnly.label() + ", reading phase only, records/s",
+                records / logOnly.medianPhase(),
+                bare.label() + ", seek → end offsets",
+                records / bare.medianPhase(),
+                bare.medianPhase() / logOnly.medianPhase(),
+                "",
+                null)
+            .withId("replay.log_only_reading_records_per_s"));
     rep.add(
         Figure.plain(
-            SCENARIO,
-            "breakdown: " + empty.label() + ", start() → ready, s (fixed cost)",
-            empty.median()));
+                SCENARIO,
+                "breakdown: " + empty.label() + ", start() → ready, s (fixed cost)",
+                empty.median())
+            .withId("replay.empty_topic_fixed_cost_s"));
     rep.note(
         String.format(
             Locale.ROOT,
-            "Replay best of %d: bare consumer %.3f s, GlobalKTable RocksDB %.3f s, in-memory %.3f"
-                + " s, KTable reusing the source topic %.3f s, KTable default topology %.3f s,"
-                + " KafkaDeltaLog alone %.3f s, Handoff %.3f s, Handoff on an empty topic %.3f s.",
+            "Replay best of %d: bare consumer %.3f s (tuned %.3f s, with Handoff's settings %.3f"
+                + " s, with its replay settings %.3f s), GlobalKTable RocksDB %.3f s, in-memory %.3f"
+                + " s (tuned %.3f s), KTable reusing the source topic %.3f s, KTable default topology %.3f s,"
+                + " KafkaDeltaLog alone %.3f s, Handoff %.3f s (with one consumer %.3f s), Handoff on an empty topic %.3f s.",
             reps,
             bare.best(),
+            tuned.best(),
+            derived.best(),
+            derivedReplay.best(),
             rocks.best(),
             mem.best(),
+            memTuned.best(),
             ktReuse.best(),
             ktPlain.best(),
             logOnly.best(),
             handoff.best(),
+            steadyOnly.best(),
             empty.best()));
     rep.note(
         String.format(
@@ -473,13 +665,22 @@ final class ReplayScenario {
                 : ""));
   }
 
-  private Run bareConsumer(String topic, int rep) {
+  /**
+   * The tuned bare consumer's configuration: the baselines' settings with {@link #TUNED_CONSUMER}.
+   */
+  private Map<String, Object> tunedConfig(String clientId) {
+    Map<String, Object> c = bench.consumerConfig(PROFILE, clientId);
+    c.putAll(TUNED_CONSUMER);
+    return c;
+  }
+
+  /** A bare consumer with {@code config}: assign, seekToBeginning, poll to the end offsets. */
+  private Run bareConsumer(String topic, Map<String, Object> config) {
     long t0 = System.nanoTime();
     long records = 0;
     long bytes = 0;
     long sink = 0;
-    try (var consumer =
-        new KafkaConsumer<byte[], byte[]>(bench.consumerConfig(PROFILE, "bench-bare-" + rep))) {
+    try (var consumer = new KafkaConsumer<Object, Object>(config)) {
       List<TopicPartition> tps =
           consumer.partitionsFor(topic).stream()
               .map(p -> new TopicPartition(topic, p.partition()))
@@ -489,7 +690,7 @@ final class ReplayScenario {
       Map<TopicPartition, Long> end = consumer.endOffsets(tps);
       long p0 = System.nanoTime();
       while (!reached(consumer, end)) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+        for (ConsumerRecord<Object, Object> r : consumer.poll(Duration.ofMillis(100))) {
           records++;
           bytes += Math.max(0, r.serializedKeySize()) + Math.max(0, r.serializedValueSize());
           sink ^= r.offset();
@@ -512,10 +713,15 @@ final class ReplayScenario {
     return true;
   }
 
-  private Run streams(String topic, int expected, int rep, boolean inMemory) throws Exception {
-    String app = "bench-gkt-" + (inMemory ? "mem" : "rocksdb") + "-" + rep;
+  private Run streams(String topic, int expected, int rep, boolean inMemory, boolean tunedConsumer)
+      throws Exception {
+    String app =
+        "bench-gkt-" + (inMemory ? "mem" : "rocksdb") + (tunedConsumer ? "-tuned" : "") + "-" + rep;
     Path stateDir = bench.tmp.resolve("streams-" + app + "-" + System.nanoTime());
     Properties p = streamsProperties(app, stateDir, StreamsConfig::globalConsumerPrefix);
+    if (tunedConsumer) {
+      TUNED_CONSUMER.forEach((k, v) -> p.put(StreamsConfig.globalConsumerPrefix(k), v));
+    }
     String storeName = "sessions";
     Materialized<byte[], byte[], KeyValueStore<Bytes, byte[]>> materialized =
         inMemory
@@ -847,7 +1053,8 @@ final class ReplayScenario {
     }
   }
 
-  private Run handoff(String topic, int expected, String memberId) {
+  private Run handoff(
+      String topic, int expected, String memberId, Map<String, Object> clientProperties) {
     var done = new AtomicReference<ReplayProgress>();
     KafkaDeltaLog.Listener listener =
         new KafkaDeltaLog.Listener() {
@@ -859,7 +1066,8 @@ final class ReplayScenario {
           }
         };
     long t0 = System.nanoTime();
-    StateHandoff<byte[]> node = bench.node(topic, memberId, PROFILE, listener);
+    StateHandoff<byte[]> node =
+        bench.node(topic, memberId, "unknown", PROFILE, listener, clientProperties);
     try {
       node.start().join();
       long t1 = System.nanoTime();

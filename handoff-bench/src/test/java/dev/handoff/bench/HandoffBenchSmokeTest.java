@@ -60,6 +60,9 @@ class HandoffBenchSmokeTest {
             "\"id\": \"rolling.stash_pickup.pause_p99_ms\"",
             "\"id\": \"latency.plain_p99_ms\"",
             "\"id\": \"overload.accepted_stashes_per_s\"",
-            "\"id\": \"overload.ack_p99_ms\"");
+            "\"id\": \"overload.ack_p99_ms\"",
+            "\"id\": \"replay.node_vs_tuned_bare\"",
+            "\"id\": \"replay.derived_bare_vs_tuned_bare\"",
+            "\"id\": \"replay.node_vs_gkt_mem_tuned\"");
   }
 }

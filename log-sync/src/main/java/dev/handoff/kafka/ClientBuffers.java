@@ -24,14 +24,25 @@ import org.apache.kafka.clients.producer.ProducerConfig;
  * @param bufferMemory the producer's {@code buffer.memory}
  * @param fetchMaxBytes the consumer's {@code fetch.max.bytes}
  * @param partitionFetchBytes the consumer's {@code max.partition.fetch.bytes}
+ *     <p>While the log replays its topic, the node writes nothing but its writer-schema and layout
+ *     records, so the producer's share lies idle: the replay is read by a consumer of its own with
+ *     bulk-read settings from half the budget ({@code replay*}, at most 16 MiB per partition and 64
+ *     MiB a response, never less than the steady settings), which hands its positions over to the
+ *     long-lived consumer with the steady settings once the end offsets taken at start are reached.
  * @param maxPollRecords the consumer's {@code max.poll.records}
+ * @param replayFetchMaxBytes the replay consumer's {@code fetch.max.bytes}
+ * @param replayPartitionFetchBytes the replay consumer's {@code max.partition.fetch.bytes}
+ * @param replayMaxPollRecords the replay consumer's {@code max.poll.records}
  */
 record ClientBuffers(
     long budget,
     long bufferMemory,
     int fetchMaxBytes,
     int partitionFetchBytes,
-    int maxPollRecords) {
+    int maxPollRecords,
+    int replayFetchMaxBytes,
+    int replayPartitionFetchBytes,
+    int replayMaxPollRecords) {
 
   static final long MIB = 1 << 20;
 
@@ -47,6 +58,12 @@ record ClientBuffers(
   private static final int KAFKA_PARTITION_FETCH_BYTES = (int) MIB;
   private static final int MAX_POLL_RECORDS = 5000;
   private static final int MIN_PARTITION_FETCH_BYTES = 16 * 1024;
+
+  /** Bulk-read limits of the replay consumer: beyond them a fetch is not read faster. */
+  private static final int REPLAY_FETCH_MAX_BYTES = 64 * (int) MIB;
+
+  private static final int REPLAY_PARTITION_FETCH_BYTES = 16 * (int) MIB;
+  private static final int REPLAY_MAX_POLL_RECORDS = 10_000;
 
   /** The default budget: an eighth of the max heap, between 16 MiB and 256 MiB. */
   static long defaultBudget(long maxHeap) {
@@ -70,7 +87,27 @@ record ClientBuffers(
         (int) Math.max(partitionFetch, Math.min(KAFKA_FETCH_MAX_BYTES, consumerShare / 2));
     // Records of a few hundred bytes or more: a poll never hands over many more than its bytes.
     int pollRecords = (int) Math.max(500, Math.min(MAX_POLL_RECORDS, fetchMax / 512));
-    return new ClientBuffers(budget, budget - consumerShare, fetchMax, partitionFetch, pollRecords);
+    // Replay: half the budget, the producer's share being idle until ready.
+    long replayShare = Math.max(consumerShare, budget / 2);
+    int replayPartition =
+        (int) Math.max(partitionFetch, Math.min(REPLAY_PARTITION_FETCH_BYTES, replayShare / p));
+    int replayFetch = (int) Math.max(fetchMax, Math.min(REPLAY_FETCH_MAX_BYTES, replayShare / 2));
+    replayFetch = Math.max(replayFetch, replayPartition);
+    // Fetches no larger than the steady ones: nothing to gain from a consumer of its own.
+    boolean bulk = replayFetch > fetchMax || replayPartition > partitionFetch;
+    int replayPoll =
+        bulk
+            ? (int) Math.max(pollRecords, Math.min(REPLAY_MAX_POLL_RECORDS, replayFetch / 512))
+            : pollRecords;
+    return new ClientBuffers(
+        budget,
+        budget - consumerShare,
+        fetchMax,
+        partitionFetch,
+        pollRecords,
+        replayFetch,
+        replayPartition,
+        replayPoll);
   }
 
   /** Kafka's own max.partition.fetch.bytes for every partition is all a reader needs. */
@@ -94,6 +131,15 @@ record ClientBuffers(
     c.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, fetchMaxBytes);
     c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, partitionFetchBytes);
     c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
+    return c;
+  }
+
+  /** The replay consumer's settings (the user's own properties go on top). */
+  Map<String, Object> replayConsumer() {
+    var c = new LinkedHashMap<String, Object>();
+    c.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, replayFetchMaxBytes);
+    c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, replayPartitionFetchBytes);
+    c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, replayMaxPollRecords);
     return c;
   }
 

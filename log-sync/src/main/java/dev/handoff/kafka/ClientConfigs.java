@@ -101,11 +101,29 @@ final class ClientConfigs {
   /** The consumer's configuration; {@code buffers} (if not null) sets what the user did not. */
   static Map<String, Object> consumer(
       Map<String, Object> passThrough, String bootstrap, String clientId, ClientBuffers buffers) {
+    return consumerWith(
+        passThrough, bootstrap, clientId, buffers == null ? null : buffers.consumer());
+  }
+
+  /**
+   * The replay consumer's configuration: {@code buffers}' bulk-read settings where the user gave
+   * none (a property given wins here too).
+   */
+  static Map<String, Object> replayConsumer(
+      Map<String, Object> passThrough, String bootstrap, String clientId, ClientBuffers buffers) {
+    return consumerWith(passThrough, bootstrap, clientId, buffers.replayConsumer());
+  }
+
+  private static Map<String, Object> consumerWith(
+      Map<String, Object> passThrough,
+      String bootstrap,
+      String clientId,
+      Map<String, Object> derived) {
     Map<String, Object> c = new HashMap<>();
     // Replay throughput: large polls; the user may still override these.
     c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
-    if (buffers != null) {
-      c.putAll(buffers.consumer());
+    if (derived != null) {
+      c.putAll(derived);
     }
     c.putAll(select(passThrough, ConsumerConfig.configNames()));
     c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);

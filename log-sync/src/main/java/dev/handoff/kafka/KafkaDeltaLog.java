@@ -135,6 +135,11 @@ public final class KafkaDeltaLog implements DeltaLog {
   private volatile boolean ready;
   private volatile List<String> topicWarnings = List.of();
   private volatile Clients clients;
+
+  /** The consumer the reader polls: the replay consumer while replaying, then clients' reader. */
+  private volatile org.apache.kafka.clients.consumer.Consumer<?, ?> polled;
+
+  private volatile long handoverLag = -1;
   private volatile ReplayProgress lastProgress;
   private final java.util.List<Consumer<Clients>> clientListeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -399,18 +404,24 @@ public final class KafkaDeltaLog implements DeltaLog {
 
   /**
    * Records in the topic the reader has not read yet, summed over the partitions: the reader
-   * consumer's {@code records-lag}, as of its last fetch. -1 before the reader has fetched.
+   * consumer's {@code records-lag} (while replaying, the replay consumer's), as of its last fetch.
+   * -1 before the reader has fetched.
    */
   public long readerLag() {
-    Clients c = clients;
-    if (c == null) {
+    long lag = lagOf(polled);
+    // Just after the replay consumer handed over, until the steady one has fetched: its lag then.
+    return lag < 0 ? handoverLag : lag;
+  }
+
+  private long lagOf(org.apache.kafka.clients.consumer.Consumer<?, ?> reader) {
+    if (reader == null) {
       return -1;
     }
     // The consumer's fetch metrics tag the topic with '.' replaced by '_'.
     String topicTag = settings.topic().replace('.', '_');
     long lag = 0;
     boolean seen = false;
-    for (var e : c.reader().metrics().entrySet()) {
+    for (var e : reader.metrics().entrySet()) {
       var name = e.getKey();
       if (name.name().equals("records-lag")
           && name.group().equals("consumer-fetch-manager-metrics")
@@ -439,6 +450,7 @@ public final class KafkaDeltaLog implements DeltaLog {
       Admin admin) {
     var c = new Clients(producer, reader, admin);
     clients = c;
+    polled = polled == null ? reader : polled;
     for (var l : clientListeners) {
       try {
         l.accept(c);
@@ -532,6 +544,12 @@ public final class KafkaDeltaLog implements DeltaLog {
   }
 
   /** Called by the reader when replay reached the end offsets read at start. */
+  /** The reader polls {@code consumer} from now on (the replay consumer, then the steady one). */
+  void polling(org.apache.kafka.clients.consumer.Consumer<?, ?> consumer) {
+    handoverLag = lagOf(polled);
+    polled = consumer;
+  }
+
   void markReady() {
     ready = true;
     callbacks.complete(replayed, null);

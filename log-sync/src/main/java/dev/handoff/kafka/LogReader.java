@@ -18,12 +18,15 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.RecordDeserializationException;
@@ -36,7 +39,13 @@ import org.slf4j.LoggerFactory;
  * The reader thread of a {@link KafkaDeltaLog}: sets up the topic, then owns the consumer, replays
  * the topic and follows it, and publishes its positions to the {@link EndOffsetBarrier} after each
  * batch. What it does with each record goes to a {@link ReadRecorder}. Nothing else touches the
- * consumer, except {@link KafkaConsumer#wakeup()}, which is thread-safe.
+ * consumers, except {@link KafkaConsumer#wakeup()}, which is thread-safe.
+ *
+ * <p>The replay is read by a consumer of its own with bulk-read settings ({@link
+ * ClientBuffers#replayConsumer()}); once the end offsets taken at start are reached, just before
+ * the log is ready, its positions are handed over to the long-lived consumer with the steady
+ * settings (assign and seek to the same next offsets, so no record is skipped or read twice) and it
+ * is closed. When both would get the same settings, the long-lived consumer replays too.
  *
  * <p>A bad record or batch is skipped and counted ({@link SkipReason}); an error that no skipping
  * can cure (the partition layout changed, access revoked, out of memory) ends the thread through
@@ -70,13 +79,25 @@ final class LogReader {
   private final CountDownLatch stopSignal = new CountDownLatch(1);
   private final long[] skipsLogged = new long[SkipReason.values().length];
 
+  /** When each step of the set-up ended (for the DEBUG line): topic checks began, ended, ... */
+  private final long[] setupNanos = new long[5];
+
   private volatile boolean stopping;
 
   /** Positions after the last records handed to the sink, by partition; also given to barriers. */
   private long[] positions;
 
   private volatile Admin admin;
+
+  /** The consumer being polled: the replay consumer until ready, then {@link #tailing}. */
   private volatile KafkaConsumer<ByteBuffer, ByteBuffer> consumer;
+
+  /** The long-lived consumer with the steady settings (the one the monitoring hooks see). */
+  private volatile KafkaConsumer<ByteBuffer, ByteBuffer> tailing;
+
+  /** The replay consumer while it is open, else null. */
+  private volatile KafkaConsumer<ByteBuffer, ByteBuffer> replay;
+
   private KafkaProducer<byte[], byte[]> producer;
 
   private List<TopicPartition> partitions;
@@ -89,6 +110,8 @@ final class LogReader {
 
   private long[] beginning;
   private long[] startEnd;
+  private KafkaFuture<Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo>> earliestAsked;
+  private KafkaFuture<Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo>> latestAsked;
   private long replayStartNanos;
   private long lastReportNanos;
   // What replay progress reports: every record read since start, and its key and value bytes.
@@ -115,14 +138,19 @@ final class LogReader {
     if (a != null) {
       a.close(Duration.ZERO);
     }
-    KafkaConsumer<ByteBuffer, ByteBuffer> c = consumer;
-    if (c != null) {
-      c.wakeup();
+    KafkaConsumer<ByteBuffer, ByteBuffer> r = replay;
+    if (r != null) {
+      r.wakeup();
+    }
+    KafkaConsumer<ByteBuffer, ByteBuffer> t = tailing;
+    if (t != null) {
+      t.wakeup();
     }
   }
 
   void run() {
     String topic = settings.topic();
+    setupNanos[4] = System.nanoTime();
     try {
       Admin a =
           Admin.create(
@@ -137,8 +165,17 @@ final class LogReader {
       ClientBuffers buffers;
       try {
         checkStopping();
+        setupNanos[0] = System.nanoTime();
         setUp = TopicSetup.ensure(a, settings);
+        setupNanos[1] = System.nanoTime();
         checkStopping();
+        partitions = new ArrayList<>();
+        for (int i = 0; i < setUp.partitions(); i++) {
+          partitions.add(new TopicPartition(topic, i));
+        }
+        // The replay's offsets are asked for now, answered while the clients are created.
+        earliestAsked = a.listOffsets(specs(OffsetSpec.earliest())).all();
+        latestAsked = a.listOffsets(specs(OffsetSpec.latest())).all();
         buffers = settings.clientBuffers(setUp.partitions());
         producerConfig =
             ClientConfigs.producer(
@@ -147,6 +184,7 @@ final class LogReader {
                 settings.clientIdSuffix("producer"),
                 buffers);
         p = new KafkaProducer<>(producerConfig);
+        setupNanos[2] = System.nanoTime();
       } catch (Throwable t) {
         a.close(Duration.ZERO);
         throw t;
@@ -165,18 +203,35 @@ final class LogReader {
               settings.bootstrapServers(),
               settings.clientIdSuffix("reader"),
               buffers);
-      consumer = new KafkaConsumer<>(consumerConfig);
-      log.clientsCreated(p, consumer, a);
+      Map<String, Object> replayConfig =
+          ClientConfigs.replayConsumer(
+              settings.clientProperties(),
+              settings.bootstrapServers(),
+              settings.clientIdSuffix("replay"),
+              buffers);
+      tailing = new KafkaConsumer<>(consumerConfig);
+      consumer = tailing;
+      if (!sameFetchSettings(consumerConfig, replayConfig)) {
+        replay = new KafkaConsumer<>(replayConfig);
+        consumer = replay;
+        log.polling(replay);
+      }
+      checkStopping(); // stop() may have missed a consumer created meanwhile
+      log.clientsCreated(p, tailing, a);
+      setupNanos[3] = System.nanoTime();
+      // While replaying, the replay consumer's buffers; then the steady ones (at most as large).
       long clientBytes =
-          ClientBuffers.effectiveBytes(producerConfig, consumerConfig, setUp.partitions());
-      warnIfOverBudget(buffers, clientBytes, producerConfig, consumerConfig);
+          Math.max(
+              ClientBuffers.effectiveBytes(producerConfig, consumerConfig, setUp.partitions()),
+              ClientBuffers.effectiveBytes(producerConfig, replayConfig, setUp.partitions()));
+      warnIfOverBudget(
+          buffers,
+          ClientBuffers.effectiveBytes(producerConfig, consumerConfig, setUp.partitions()),
+          producerConfig,
+          consumerConfig);
       heapFit =
           new HeapFit(topic, Runtime.getRuntime().maxMemory(), clientBytes, settings.heapCheck());
       checkStopping();
-      partitions = new ArrayList<>();
-      for (int i = 0; i < setUp.partitions(); i++) {
-        partitions.add(new TopicPartition(topic, i));
-      }
       corruptBatches = new CorruptBatches(topic, settings.requestTimeout(), this::checkStopping);
       rewinds = new SchemaRewinds(partitions.size());
       counted = new long[partitions.size()];
@@ -198,8 +253,10 @@ final class LogReader {
         log.readerFailed(t instanceof ExecutionException ? t.getCause() : t);
       }
     } finally {
-      KafkaConsumer<ByteBuffer, ByteBuffer> c = consumer;
       consumer = null;
+      closeReplayConsumer();
+      KafkaConsumer<ByteBuffer, ByteBuffer> c = tailing;
+      tailing = null;
       if (c != null) {
         try {
           c.close();
@@ -216,9 +273,30 @@ final class LogReader {
       throws InterruptedException, ExecutionException {
     KafkaConsumer<ByteBuffer, ByteBuffer> c = consumer;
     c.assign(partitions);
-    c.seekToBeginning(partitions);
-    beginning = toArray(retrying(() -> c.beginningOffsets(partitions, settings.requestTimeout())));
-    startEnd = toArray(retrying(() -> c.endOffsets(partitions, settings.requestTimeout())));
+    beginning =
+        answered(
+            earliestAsked,
+            () -> retrying(() -> c.beginningOffsets(partitions, settings.requestTimeout())));
+    startEnd =
+        answered(
+            latestAsked, () -> retrying(() -> c.endOffsets(partitions, settings.requestTimeout())));
+    // Seeking to the offsets known spares the consumer looking them up again on its first fetch;
+    // one the log start has passed meanwhile is reset to the earliest (auto.offset.reset).
+    for (int p = 0; p < partitions.size(); p++) {
+      c.seek(partitions.get(p), beginning[p]);
+    }
+    if (LOG.isDebugEnabled()) {
+      long now = System.nanoTime();
+      LOG.debug(
+          "Topic '{}' set up for replay: admin client {} ms, topic checks {} ms, producer {} ms,"
+              + " consumers {} ms, offsets {} ms",
+          settings.topic(),
+          (setupNanos[0] - setupNanos[4]) / 1_000_000,
+          (setupNanos[1] - setupNanos[0]) / 1_000_000,
+          (setupNanos[2] - setupNanos[1]) / 1_000_000,
+          (setupNanos[3] - setupNanos[2]) / 1_000_000,
+          (now - setupNanos[3]) / 1_000_000);
+    }
     replayStartNanos = System.nanoTime();
     lastReportNanos = replayStartNanos;
     long total = 0;
@@ -243,12 +321,13 @@ final class LogReader {
           if (!layout.recorded()) {
             awaitAcknowledged(recordLayout());
           }
+          handOverToTailing();
           ready = true;
           replaying = false;
           report(true);
           log.markReady();
         }
-        ConsumerRecords<ByteBuffer, ByteBuffer> records = c.poll(POLL_TIMEOUT);
+        ConsumerRecords<ByteBuffer, ByteBuffer> records = consumer.poll(POLL_TIMEOUT);
         for (TopicPartition tp : records.partitions()) {
           for (ConsumerRecord<ByteBuffer, ByteBuffer> r : records.records(tp)) {
             if (!handle(r)) {
@@ -276,7 +355,7 @@ final class LogReader {
             e.topicPartition().partition(),
             e.offset(),
             "the consumer cannot deserialize it: " + e.getMessage());
-        c.seek(e.topicPartition(), e.offset() + 1);
+        consumer.seek(e.topicPartition(), e.offset() + 1);
       } catch (RetriableException e) {
         backoffMs = backOff(backoffMs, "reading", e);
       } catch (InterruptException e) {
@@ -290,6 +369,53 @@ final class LogReader {
         backoffMs = skipCorruptBatch(p, e, backoffMs);
       }
     }
+  }
+
+  /**
+   * Replay done: the long-lived consumer takes over at the replay consumer's positions (the next
+   * offsets to hand to the sink, schema searches included), and the replay consumer is closed.
+   */
+  private void handOverToTailing() {
+    KafkaConsumer<ByteBuffer, ByteBuffer> from = replay;
+    if (from == null) {
+      return;
+    }
+    KafkaConsumer<ByteBuffer, ByteBuffer> to = tailing;
+    to.assign(partitions);
+    for (TopicPartition tp : partitions) {
+      to.seek(tp, from.position(tp, settings.requestTimeout()));
+    }
+    consumer = to;
+    log.polling(to);
+    closeReplayConsumer();
+    LOG.debug("Topic '{}': replay consumer handed over to the tailing consumer", settings.topic());
+  }
+
+  private void closeReplayConsumer() {
+    KafkaConsumer<ByteBuffer, ByteBuffer> r = replay;
+    replay = null;
+    if (r != null) {
+      try {
+        r.close(Duration.ZERO);
+      } catch (RuntimeException e) {
+        LOG.debug("Error closing the replay consumer of topic '{}'", settings.topic(), e);
+      }
+    }
+  }
+
+  /** True if both configurations fetch alike: one consumer then does both. */
+  private static boolean sameFetchSettings(Map<String, Object> a, Map<String, Object> b) {
+    for (String key :
+        List.of(
+            "fetch.max.bytes",
+            "max.partition.fetch.bytes",
+            "max.poll.records",
+            "fetch.max.wait.ms")) {
+      if (!String.valueOf(a.get(key)).equals(String.valueOf(b.get(key)))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -749,6 +875,36 @@ final class LogReader {
       settings.listener().onReplayProgress(progress);
     } catch (RuntimeException e) {
       LOG.warn("Listener of topic '{}' threw on onReplayProgress", settings.topic(), e);
+    }
+  }
+
+  private Map<TopicPartition, OffsetSpec> specs(OffsetSpec spec) {
+    Map<TopicPartition, OffsetSpec> m = new java.util.HashMap<>();
+    for (TopicPartition tp : partitions) {
+      m.put(tp, spec);
+    }
+    return m;
+  }
+
+  /**
+   * The offsets the admin client was asked for at set-up, or, if it could not answer within the
+   * request timeout, those the consumer looks up (retrying transient errors).
+   */
+  private long[] answered(
+      KafkaFuture<Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo>> asked,
+      Supplier<Map<TopicPartition, Long>> fallback)
+      throws InterruptedException {
+    try {
+      var answer = asked.get(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      long[] out = new long[partitions.size()];
+      for (int p = 0; p < out.length; p++) {
+        out[p] = answer.get(partitions.get(p)).offset();
+      }
+      return out;
+    } catch (ExecutionException | TimeoutException | RuntimeException e) {
+      checkStopping();
+      LOG.debug("Topic '{}': offsets from the consumer ({})", settings.topic(), e.toString());
+      return toArray(fallback.get());
     }
   }
 

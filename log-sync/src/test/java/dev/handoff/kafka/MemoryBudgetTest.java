@@ -87,6 +87,36 @@ class MemoryBudgetTest {
   }
 
   @Test
+  void theReplayConsumerReadsWithHalfTheBudgetAndNeverLessThanTheSteadyOne() {
+    // 256 MiB heap, 12 partitions: a 32 MiB budget, 16 MiB to replay with.
+    var small = ClientBuffers.derive(32 * MIB, 12, 12);
+    assertThat(small.partitionFetchBytes()).isEqualTo((int) MIB);
+    assertThat(small.fetchMaxBytes()).isEqualTo((int) (6 * MIB));
+    assertThat(small.replayPartitionFetchBytes()).isEqualTo((int) (16 * MIB / 12));
+    assertThat(small.replayFetchMaxBytes()).isEqualTo((int) (8 * MIB));
+    assertThat(small.replayMaxPollRecords()).isEqualTo(10_000);
+
+    // The largest default budget: the bulk-read limits.
+    var large = ClientBuffers.derive(256 * MIB, 12, 12);
+    assertThat(large.replayPartitionFetchBytes()).isEqualTo((int) (128 * MIB / 12));
+    assertThat(large.replayFetchMaxBytes()).isEqualTo((int) (64 * MIB));
+    assertThat(ClientBuffers.derive(1024 * MIB, 12, 12).replayPartitionFetchBytes())
+        .isEqualTo((int) (16 * MIB));
+
+    // A budget whose consumer share is half already: the replay gets the steady settings.
+    var tiny = ClientBuffers.derive(16 * MIB, 12, 12);
+    assertThat(tiny.replayConsumer()).isEqualTo(tiny.consumer());
+
+    // While replaying, the replay consumer's buffers stay within half the budget.
+    for (var b : new ClientBuffers[] {small, large, tiny, ClientBuffers.derive(16 * MIB, 12, 48)}) {
+      assertThat(ClientBuffers.effectiveBytes(Map.of("buffer.memory", 0), b.replayConsumer(), 48))
+          .isLessThanOrEqualTo(Math.max(b.budget() / 2, b.budget() - b.bufferMemory()));
+      assertThat(b.replayPartitionFetchBytes()).isGreaterThanOrEqualTo(b.partitionFetchBytes());
+      assertThat(b.replayFetchMaxBytes()).isGreaterThanOrEqualTo(b.fetchMaxBytes());
+    }
+  }
+
+  @Test
   void clientPropertiesGivenWinOverDerivedValues() {
     var buffers = ClientBuffers.derive(16 * MIB, 12, 12);
     Map<String, Object> props = Map.of("fetch.max.bytes", 50 * MIB, "buffer.memory", 32 * MIB);
@@ -100,6 +130,10 @@ class MemoryBudgetTest {
         .containsEntry("buffer.memory", 32 * MIB)
         .doesNotContainKey("fetch.max.bytes");
     assertThat(ClientBuffers.effectiveBytes(producer, consumer, 12)).isGreaterThan(16 * MIB);
+    // The replay consumer too.
+    assertThat(ClientConfigs.replayConsumer(props, "b:1", "r", buffers))
+        .containsEntry("fetch.max.bytes", 50 * MIB)
+        .containsEntry("max.partition.fetch.bytes", buffers.replayPartitionFetchBytes());
   }
 
   @Test
