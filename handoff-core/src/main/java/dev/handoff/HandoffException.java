@@ -75,13 +75,13 @@ public class HandoffException extends RuntimeException {
   /**
    * The node cannot take this stash now; nothing was queued. Either it holds as many unsent and
    * unconfirmed state bytes as its budget allows ({@code maxPendingBytes}), or it holds a backlog
-   * (1,024 writes or more) whose writes take too long (more than a second on average from call to
-   * completion, or the ones held have waited half of that; at most a quarter of the operation
-   * timeout), so that more queued would only wait longer, or its owner thread is saturated (stashes
-   * wait half a second before it looks at them, or it holds a budget's worth it has not looked at
-   * yet). A stash of a session that already has a stash waiting is not refused for the first two
-   * reasons: it replaces the waiting state. Retry later, or stash less often. It carries no stack
-   * trace: under overload most stashes get one, and it must cost little.
+   * (1,024 writes or more) that would take more than 5 s to complete at the recent rate (at most a
+   * quarter of the operation timeout), so that more queued would only wait longer, or its owner
+   * thread is saturated (stashes wait half that time before it looks at them, or it holds a
+   * budget's worth it has not looked at yet). A stash of a session that already has a stash waiting
+   * is not refused for the first two reasons: it replaces the waiting state. Retry later, or stash
+   * less often. It carries no stack trace: under overload most stashes get one, and it must cost
+   * little.
    */
   public static final class Overloaded extends HandoffException {
     private static final long serialVersionUID = 1L;

@@ -47,12 +47,13 @@ final class OwnerLoop {
   // How long writes take from being queued to completing, a moving average, and how long the
   // writes queued or running now have waited on average (owner thread writes, anyone reads).
   private volatile double writeLatencyNanos;
-  // Count and sum of queue times of the writes held, one immutable value: callers read both at
-  // once (read as two fields, a count from before a change and a sum from after it made one
-  // fresh write look as if it had waited since the class was loaded, refusing it).
-  private volatile Held held = Held.NONE;
+  // Moving average of the interval between write completions (each sample at most that write's
+  // own latency, so that an idle gap does not count), and when the last one completed.
+  private volatile double completionIntervalNanos;
+  private long lastCompletionNanos;
+  // Writes held (queued or running): owner thread writes, anyone reads.
+  private volatile long heldWrites;
   private volatile long ownerLagNanos;
-  private static final long EPOCH = System.nanoTime();
   // Sessions whose last queued operation is a write not started yet: a stash of one of them
   // coalesces. Written by the owner thread, read by callers to refuse the others cheaply.
   private final java.util.Set<String> waitingWrites =
@@ -219,7 +220,7 @@ final class OwnerLoop {
     var w = new Write(value, write, submittedAt);
     w.callers.add(caller);
     writeBytes += value.length;
-    held = held.plus(w.queuedAt - EPOCH);
+    heldWrites++;
     q.waiting.add(w);
     if (!q.running) {
       runNext(session, q);
@@ -249,41 +250,24 @@ final class OwnerLoop {
   }
 
   /**
-   * True if writes take too long: those that completed lately took more than {@code
-   * maxLatencyNanos} on average, or those held now have waited more than half of it on average
-   * (which says so before they complete: the average alone would let a burst in first).
+   * True if a backlog of at least {@link #LATENCY_BOUND_FLOOR} writes is held and would take more
+   * than {@code maxLatencyNanos} to complete at the recent rate.
    */
   private boolean slow(long maxLatencyNanos) {
-    if (held.count < LATENCY_BOUND_FLOOR) {
+    if (heldWrites < LATENCY_BOUND_FLOOR) {
       // Too few held to be a backlog: a caller with that many in flight cannot overload the node
       // however slow each write is (a loaded host, a GC pause), and refusing it would help nothing.
       return false;
     }
-    if (writeLatencyNanos > maxLatencyNanos) {
-      return true;
-    }
-    return heldWaitNanos() > maxLatencyNanos / 2;
+    // How long the backlog takes to complete at the rate writes have completed lately: a burst
+    // that will be through in time (every hosted session stashed at shutdown) is taken, a backlog
+    // growing past the bound under sustained overload is not.
+    return backlogNanos() > maxLatencyNanos;
   }
 
-  /** How long the writes held now have waited on average since their stash; 0 if none. */
-  long heldWaitNanos() {
-    Held h = held;
-    return h.count == 0 ? 0 : (long) (System.nanoTime() - EPOCH - h.queuedAtSum / h.count);
-  }
-
-  /** Writes held (queued or running) and the sum of their queue times since {@link #EPOCH}. */
-  private record Held(long count, double queuedAtSum) {
-    static final Held NONE = new Held(0, 0);
-
-    Held plus(long queuedAt) {
-      return new Held(count + 1, queuedAtSum + queuedAt);
-    }
-
-    Held minus(long queuedAt) {
-      // Back to exactly 0 whenever nothing is held: no rounding drift (a double: a long could
-      // overflow).
-      return count <= 1 ? NONE : new Held(count - 1, queuedAtSum - queuedAt);
-    }
+  /** The writes held times the recent interval between completions: the backlog's expected wait. */
+  long backlogNanos() {
+    return (long) (heldWrites * completionIntervalNanos);
   }
 
   /** Bytes of the values of queued and running writes. */
@@ -338,10 +322,15 @@ final class OwnerLoop {
                     () -> {
                       if (op instanceof Write w) {
                         writeBytes -= w.value.length;
-                        held = held.minus(w.queuedAt - EPOCH);
+                        heldWrites--;
                         // Every write counts, failed ones too (they leave the queue as well).
                         long took = System.nanoTime() - w.queuedAt;
                         writeLatencyNanos += (took - writeLatencyNanos) / 16;
+                        long now = System.nanoTime();
+                        long gap = lastCompletionNanos == 0 ? took : now - lastCompletionNanos;
+                        lastCompletionNanos = now;
+                        completionIntervalNanos +=
+                            (Math.min(gap, took) - completionIntervalNanos) / 64;
                       }
                       runNext(session, q);
                     }));

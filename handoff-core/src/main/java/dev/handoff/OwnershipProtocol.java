@@ -416,13 +416,13 @@ final class OwnershipProtocol {
             + loop.writeBytes()
             + " bytes of states waiting to be sent or confirmed (maxPendingBytes="
             + maxPendingBytes
-            + "), and its writes take "
-            + TimeUnit.NANOSECONDS.toMillis(loop.writeLatencyNanos())
-            + " ms on average, those held now have waited "
-            + TimeUnit.NANOSECONDS.toMillis(loop.heldWaitNanos())
-            + " ms on average (refused past "
+            + "), or a backlog that takes about "
+            + TimeUnit.NANOSECONDS.toMillis(loop.backlogNanos())
+            + " ms to complete at the recent rate (refused past "
             + TimeUnit.NANOSECONDS.toMillis(maxWriteLatencyNanos)
-            + " ms, or half of it for those held); nothing was queued");
+            + " ms; writes take "
+            + TimeUnit.NANOSECONDS.toMillis(loop.writeLatencyNanos())
+            + " ms on average); nothing was queued");
   }
 
   private CompletableFuture<Void> stash(String key, byte[] bytes) {

@@ -119,12 +119,12 @@ class OwnerSaturationTest {
   }
 
   /**
-   * The latency bound looks at how long the writes held now have waited on average. Callers read
-   * that from other threads while the owner thread changes it: read as two fields (count, sum), a
-   * count from after a change and a sum from before it made a write just queued look as if it had
-   * waited since the class was loaded, and an idle node refused stashes (seen in CI: "holds 21
-   * bytes ... writes take 0 ms on average"). Bursts of 20 stashes on the in-memory log are held for
-   * well under the bound.
+   * Callers judge the latency bound from other threads while the owner thread changes what it is
+   * computed from. The first version kept the held writes' count and the sum of their queue times
+   * as two fields: a count from after a change and a sum from before it made a write just queued
+   * look as if it had waited since the class was loaded, and an idle node refused stashes (seen in
+   * CI: "holds 21 bytes ... writes take 0 ms on average"). Bursts of 20 stashes on the in-memory
+   * log are held for well under the bound.
    */
   @Test
   void burstsOfStashesOnAnIdleNodeAreNeverRefusedAsSlow() throws Exception {
@@ -146,7 +146,8 @@ class OwnerSaturationTest {
    * The latency bound is for a backlog, not for a slow machine: a caller with a few hundred stashes
    * in flight cannot overload the node, however long each takes (a loaded host, a GC pause, a
    * broker that answers slowly). Refusing them only made the benchmark's and the demo's bulk
-   * creation fail on a busy machine ("holds 1024 bytes ... those held have waited 528 ms").
+   * creation fail on a busy machine ("holds 1024 bytes ... those held have waited 528 ms"); the
+   * bound now also asks how long the backlog takes at the recent rate, not how long it waited.
    */
   @Test
   void aFewHundredSlowWritesInFlightAreNotRefusedAsSlow() throws Exception {
