@@ -182,11 +182,15 @@ public final class GameNode {
     String me = handoff.self().writerId();
     log.info("{} ({}) ready", me, settings.version());
     emit(new NodeMessage.Ready(me, settings.version()), true);
+    // With a fixed delay, not a fixed rate: a tick that overruns its period (10,000 sessions on a
+    // busy host) would otherwise be due again at once, forever ahead of everything else queued on
+    // the ticker — a drain's stop of a session, the orchestrator's LIST — and starve them (the
+    // 30,000-session demo drained 2 of 10,000 sessions in 25 s that way). Play slows instead.
     tickTask =
-        ticker.scheduleAtFixedRate(
+        ticker.scheduleWithFixedDelay(
             this::tick, settings.tickMillis(), settings.tickMillis(), TimeUnit.MILLISECONDS);
-    ticker.scheduleAtFixedRate(this::report, 1, 1, TimeUnit.SECONDS);
-    ticker.scheduleAtFixedRate(this::peekOthers, 500, 1000, TimeUnit.MILLISECONDS);
+    ticker.scheduleWithFixedDelay(this::report, 1, 1, TimeUnit.SECONDS);
+    ticker.scheduleWithFixedDelay(this::peekOthers, 500, 1000, TimeUnit.MILLISECONDS);
 
     int adopted = adoptEarlierIncarnations(me);
     int created = settings.create() ? createMissingSessions() : 0;
