@@ -63,12 +63,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class GameNode {
   private static final Logger log = LoggerFactory.getLogger(GameNode.class);
-  private static final Duration SHUTDOWN_BUDGET = Duration.ofSeconds(25);
   private static final Duration ADOPT_TIMEOUT = Duration.ofMinutes(2);
   private static final String ZK_USER = "handoff-demo";
   private static final String ZK_PASSWORD = "handoff-demo-secret";
 
   private final NodeSettings settings;
+  // How long SIGTERM may take: 25 s, and 1 s more per 1,000 sessions this node hosts, for a drain
+  // of a large node on a busy host (terminationGracePeriodSeconds must cover it in Kubernetes).
+  private final Duration shutdownBudget;
   private final PrintStream out;
   private final Schema schema;
   private final boolean knowsLevels;
@@ -100,6 +102,8 @@ public final class GameNode {
 
   GameNode(NodeSettings settings, PrintStream out) {
     this.settings = settings;
+    this.shutdownBudget =
+        Duration.ofSeconds(25).plusMillis(settings.sessions() / Math.max(1, settings.nodes()));
     this.out = out;
     this.schema = GameSchemas.forVersion(settings.version());
     this.knowsLevels = schema.getField("level") != null;
@@ -173,9 +177,9 @@ public final class GameNode {
   /** Starts the node and serves until the JVM is stopped (or standard input closes). */
   void run() {
     if (settings.onShutdown().equals(NodeSettings.DRAIN)) {
-      handoff.leaveOnShutdown(SHUTDOWN_BUDGET, new Mover());
+      handoff.leaveOnShutdown(shutdownBudget, new Mover());
     } else {
-      handoff.leaveOnShutdown(SHUTDOWN_BUDGET, this::stashAll);
+      handoff.leaveOnShutdown(shutdownBudget, this::stashAll);
     }
     handoff.onHandover(a -> resume(a.state()));
     handoff.start().join();
@@ -485,7 +489,7 @@ public final class GameNode {
                       tickTask.cancel(false);
                     }
                     long now = micros();
-                    long deadline = System.nanoTime() + SHUTDOWN_BUDGET.toNanos();
+                    long deadline = System.nanoTime() + shutdownBudget.toNanos();
                     var list = new ArrayList<CompletableFuture<Void>>();
                     for (GameSession s : hosted.values()) {
                       emit(new NodeMessage.Stopped(s.id(), s.tick(), now, "shutdown"), false);
@@ -502,7 +506,7 @@ public final class GameNode {
       return;
     }
     int done = 0;
-    long budget = SHUTDOWN_BUDGET.toNanos() - TimeUnit.SECONDS.toNanos(5);
+    long budget = shutdownBudget.toNanos() - TimeUnit.SECONDS.toNanos(5);
     try {
       CompletableFuture.allOf(stashes.toArray(CompletableFuture[]::new))
           .get(budget, TimeUnit.NANOSECONDS);

@@ -36,6 +36,17 @@ class OptionsTest {
   }
 
   @Test
+  void theStashIntervalGrowsAboveTwentyThousandSessionsUnlessGiven() {
+    assertThat(DemoOptions.parse().stashMillis()).isEqualTo(1000);
+    assertThat(DemoOptions.parse("--sessions", "20000").stashMillis()).isEqualTo(1000);
+    assertThat(DemoOptions.parse("--sessions", "30000").stashMillis()).isEqualTo(1500);
+    assertThat(DemoOptions.parse("--sessions", "100000").stashMillis()).isEqualTo(5000);
+    assertThat(
+            DemoOptions.parse("--sessions", "100000", "--stash-interval-ms", "700").stashMillis())
+        .isEqualTo(700);
+  }
+
+  @Test
   void nodeHeapsGrowWithSessionsTimesStateSizeUnlessGiven() {
     assertThat(DemoOptions.parse().nodeHeapMegabytes()).isEqualTo(256);
     assertThat(DemoOptions.parse("--sessions", "30000", "--state-size", "1024").nodeHeapMegabytes())
@@ -80,7 +91,7 @@ class OptionsTest {
     assertThatThrownBy(() -> DemoOptions.parse("--help"))
         .isInstanceOf(NodeSettings.HelpRequested.class)
         .hasMessageContaining("--stash-interval-ms=MS")
-        .hasMessageContaining("[1000]");
+        .hasMessageContaining("[max(1000, sessions/20)]");
   }
 
   @Test
