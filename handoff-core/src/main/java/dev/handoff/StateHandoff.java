@@ -101,9 +101,9 @@ public final class StateHandoff<T> implements AutoCloseable {
             b.maxPendingBytes > 0
                 ? b.maxPendingBytes
                 : StateHandoffBuilder.defaultMaxPendingBytes(b.deltaLog),
-            // Under sustained overload an accepted stash completes within about 5 s (well within
-            // the operation timeout), or the stash is refused.
-            min(Duration.ofSeconds(5), operationTimeout.dividedBy(4)),
+            // Under sustained overload an accepted stash completes within about a second (well
+            // within the operation timeout), or the stash is refused.
+            min(Duration.ofSeconds(1), operationTimeout.dividedBy(4)),
             pending::track);
     this.index = protocol.index();
     this.lifecycle =

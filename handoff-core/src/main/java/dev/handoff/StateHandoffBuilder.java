@@ -88,17 +88,18 @@ public final class StateHandoffBuilder<T> {
    * read-back. A stash that would go past it fails at once with {@link HandoffException.Overloaded}
    * (nothing is queued), unless it replaces a stash of the same session that is still waiting to be
    * sent — only the latest state of a session is worth sending, so such a stash coalesces. While
-   * 1,024 or more writes are held, stashes are also refused if that backlog would take more than 5
-   * s to complete at the rate writes have completed lately (a quarter of {@link #operationTimeout}
-   * if that is less), so that an accepted stash completes in about that time instead of queueing
-   * towards its timeout (fewer held are no backlog: a caller with a few hundred in flight is never
-   * refused for being slow, and a burst that completes in time, such as every hosted session
-   * stashed at shutdown, is taken whole); and while the node's owner thread lags behind the stashes
-   * by half that time, or holds this many bytes of stashes it has not looked at yet. Default: a
-   * tenth of the maximum heap (room for a burst such as every hosted session stashed at once; each
-   * state in flight costs about three times its bytes), at least 8 MiB, and at most nine tenths of
-   * the log's {@link dev.handoff.spi.DeltaLog#appendBufferBytes() appendBufferBytes} (so that an
-   * append never blocks the node's owner thread on a full send buffer).
+   * 1,024 or more writes are held, stashes are also refused if that backlog would take more than a
+   * second to complete at the rate writes have completed lately (a quarter of {@link
+   * #operationTimeout} if that is less), so that an accepted stash completes in about that time
+   * instead of queueing towards its timeout (fewer held are no backlog: a caller with a few hundred
+   * in flight is never refused for being slow, and a burst that completes in time, such as every
+   * hosted session stashed at shutdown, is taken whole); and while the node's owner thread lags
+   * behind the stashes by half that time, or holds this many bytes of stashes it has not looked at
+   * yet. Default: a tenth of the maximum heap (room for a burst such as every hosted session
+   * stashed at once; each state in flight costs about three times its bytes), at least 8 MiB, and
+   * at most nine tenths of the log's {@link dev.handoff.spi.DeltaLog#appendBufferBytes()
+   * appendBufferBytes} (so that an append never blocks the node's owner thread on a full send
+   * buffer).
    */
   public StateHandoffBuilder<T> maxPendingBytes(long bytes) {
     if (maxPendingBytes != 0) {
