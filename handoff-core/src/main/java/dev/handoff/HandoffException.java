@@ -77,7 +77,7 @@ public class HandoffException extends RuntimeException {
    * unconfirmed state bytes as its budget allows ({@code maxPendingBytes}), or it holds a backlog
    * (1,024 writes or more) that would take more than a second to complete at the recent rate (at
    * most a quarter of the operation timeout), so that more queued would only wait longer, or its
-   * owner thread is saturated (stashes wait half that time before it looks at them, or it holds a
+   * owner thread is saturated (1,024 or more stashes wait for it, half that time, or it holds a
    * budget's worth it has not looked at yet). A stash of a session that already has a stash waiting
    * is not refused for the first two reasons: it replaces the waiting state. Retry later, or stash
    * less often. It carries no stack trace: under overload most stashes get one, and it must cost

@@ -71,6 +71,7 @@ final class OwnershipProtocol {
   private static final int ENTRY_OVERHEAD = 200;
   // State bytes of stashes handed to the owner thread that it has not looked at yet.
   private final AtomicLong unseenStashBytes = new AtomicLong();
+  private final AtomicLong unseenStashes = new AtomicLong();
   private final Function<CompletableFuture<LogPosition>, CompletableFuture<LogPosition>> track;
   private final AtomicLong appliedRecords = new AtomicLong();
   private volatile long metadataBytes;
@@ -376,17 +377,24 @@ final class OwnershipProtocol {
     // past a budget's worth (at least 1 MiB, for bursts) of them not looked at yet, refuse at once.
     long submittedAt = System.nanoTime();
     long unseen = unseenStashBytes.addAndGet(bytes.length);
+    long unseenCount = unseenStashes.incrementAndGet();
+    // A lagging owner thread alone is no reason while few stashes wait for it (a GC pause, a busy
+    // host): like the latency bound, it counts only for a backlog.
     if (unseen > bytes.length
         && (unseen > Math.max(maxPendingBytes, UNSEEN_FLOOR)
-            || loop.ownerLagging(maxWriteLatencyNanos))) {
+            || (unseenCount >= OwnerLoop.LATENCY_BOUND_FLOOR
+                && loop.ownerLagging(maxWriteLatencyNanos)))) {
       unseenStashBytes.addAndGet(-bytes.length);
+      unseenStashes.decrementAndGet();
       return CompletableFuture.failedFuture(
           new HandoffException.Overloaded(
               "stash of session '"
                   + key
                   + "' refused: this node has "
                   + (unseen - bytes.length)
-                  + " bytes of stashes it has not even queued yet (maxPendingBytes="
+                  + " bytes of stashes ("
+                  + (unseenCount - 1)
+                  + ") it has not even queued yet (maxPendingBytes="
                   + maxPendingBytes
                   + "): it is saturated; nothing was queued"));
     }
@@ -394,6 +402,7 @@ final class OwnershipProtocol {
     loop.execute(
         () -> {
           unseenStashBytes.addAndGet(-bytes.length);
+          unseenStashes.decrementAndGet();
           if (!loop.enqueueWrite(
               key,
               bytes,

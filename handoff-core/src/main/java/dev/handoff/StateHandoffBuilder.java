@@ -94,12 +94,12 @@ public final class StateHandoffBuilder<T> {
    * instead of queueing towards its timeout (fewer held are no backlog: a caller with a few hundred
    * in flight is never refused for being slow, and a burst that completes in time, such as every
    * hosted session stashed at shutdown, is taken whole); and while the node's owner thread lags
-   * behind the stashes by half that time, or holds this many bytes of stashes it has not looked at
-   * yet. Default: a tenth of the maximum heap (room for a burst such as every hosted session
-   * stashed at once; each state in flight costs about three times its bytes), at least 8 MiB, and
-   * at most nine tenths of the log's {@link dev.handoff.spi.DeltaLog#appendBufferBytes()
-   * appendBufferBytes} (so that an append never blocks the node's owner thread on a full send
-   * buffer).
+   * behind the stashes by half that time with 1,024 or more of them waiting for it, or holds this
+   * many bytes of stashes it has not looked at yet. Default: a tenth of the maximum heap (room for
+   * a burst such as every hosted session stashed at once; each state in flight costs about three
+   * times its bytes), at least 8 MiB, and at most nine tenths of the log's {@link
+   * dev.handoff.spi.DeltaLog#appendBufferBytes() appendBufferBytes} (so that an append never blocks
+   * the node's owner thread on a full send buffer).
    */
   public StateHandoffBuilder<T> maxPendingBytes(long bytes) {
     if (maxPendingBytes != 0) {

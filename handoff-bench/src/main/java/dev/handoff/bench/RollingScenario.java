@@ -339,7 +339,11 @@ final class RollingScenario {
       var n = nodes.get(i);
       String member = n.self().id();
       int base = i * perNode;
-      Pipelined.run(perNode, STASHES_IN_FLIGHT, j -> n.stash(key(base + j), bench.value(0)))
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      Pipelined.run(
+              perNode,
+              STASHES_IN_FLIGHT,
+              j -> stashRetrying(n, key(base + j), bench.value(0), deadline))
           .requireNoFailures("creating the sessions of " + member);
       for (int j = 0; j < perNode; j++) {
         sessions.created(key(base + j), member);
@@ -369,13 +373,42 @@ final class RollingScenario {
   private static void stopAllAndStash(StateHandoff<byte[]> node, Sessions sessions)
       throws Exception {
     String me = node.self().id();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     var stashes = new ArrayList<CompletableFuture<Void>>();
     for (String key : node.ownedKeys()) {
-      stashes.add(node.stash(key, sessions.stop(key, me)));
+      stashes.add(stashRetrying(node, key, sessions.stop(key, me), deadline));
     }
-    node.leave().get(60, TimeUnit.SECONDS);
     CompletableFuture.allOf(stashes.toArray(CompletableFuture[]::new))
         .get(60, TimeUnit.SECONDS); // a failed final stash fails the scenario
+    node.leave().get(60, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Stashes, again every 20 ms while the node refuses it as {@code Overloaded} (what the library
+   * asks of its callers; a node stashing every session at once can pass its backlog bound), until
+   * {@code deadline} (System.nanoTime).
+   */
+  static CompletableFuture<Void> stashRetrying(
+      StateHandoff<byte[]> node, String key, byte[] state, long deadline) {
+    return node.stash(key, state)
+        .handle(
+            (v, e) -> {
+              if (e == null) {
+                return CompletableFuture.<Void>completedFuture(null);
+              }
+              Throwable cause =
+                  e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                      ? e.getCause()
+                      : e;
+              if (cause instanceof dev.handoff.HandoffException.Overloaded
+                  && System.nanoTime() < deadline) {
+                return CompletableFuture.runAsync(
+                        () -> {}, CompletableFuture.delayedExecutor(20, TimeUnit.MILLISECONDS))
+                    .thenCompose(x -> stashRetrying(node, key, state, deadline));
+              }
+              return CompletableFuture.<Void>failedFuture(cause);
+            })
+        .thenCompose(f -> f);
   }
 
   /**
@@ -384,10 +417,14 @@ final class RollingScenario {
    */
   private static void stashAndLeave(StateHandoff<byte[]> node, Sessions sessions) throws Exception {
     String me = node.self().id();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    var stashes = new ArrayList<CompletableFuture<Void>>();
     for (String key : node.ownedKeys()) {
       byte[] state = sessions.stopped(key);
-      node.stash(key, state != null ? state : sessions.stop(key, me));
+      stashes.add(
+          stashRetrying(node, key, state != null ? state : sessions.stop(key, me), deadline));
     }
+    CompletableFuture.allOf(stashes.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
     node.leave().get(60, TimeUnit.SECONDS);
   }
 
