@@ -16,8 +16,7 @@ import java.util.function.Predicate;
  * (a paused or slow reader), hold appends until released (a record stuck in the producer), or write
  * a record but report its send as failed (an ambiguous timeout).
  */
-final class ControlledLog implements DeltaLog {
-  private final DeltaLog inner;
+final class ControlledLog extends ForwardingDeltaLog {
   private final List<LogEntry> held = new ArrayList<>();
   private final List<Runnable> heldAppends = new ArrayList<>();
   private Consumer<LogEntry> sink;
@@ -27,7 +26,7 @@ final class ControlledLog implements DeltaLog {
   final CompletableFuture<SlotRecord> appendHeld = new CompletableFuture<>();
 
   ControlledLog(DeltaLog inner) {
-    this.inner = inner;
+    super(inner);
   }
 
   /** Deliveries stop here until {@link #resumeReader()}. */
@@ -79,11 +78,6 @@ final class ControlledLog implements DeltaLog {
   }
 
   @Override
-  public CompletableFuture<Void> stopped() {
-    return inner.stopped();
-  }
-
-  @Override
   public CompletableFuture<LogPosition> append(SlotRecord record) {
     synchronized (this) {
       if (failAfterWrite.test(record)) {
@@ -110,25 +104,5 @@ final class ControlledLog implements DeltaLog {
       }
     }
     return inner.append(record);
-  }
-
-  @Override
-  public CompletableFuture<Void> barrier() {
-    return inner.barrier();
-  }
-
-  @Override
-  public int maxStateBytes() {
-    return inner.maxStateBytes();
-  }
-
-  @Override
-  public long skippedRecords() {
-    return inner.skippedRecords();
-  }
-
-  @Override
-  public void close() {
-    inner.close();
   }
 }

@@ -17,7 +17,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -367,22 +366,11 @@ class OwnershipContractTest {
   }
 
   /** A log whose next append fails after its record was built (a broker outage). */
-  static final class FailingOnceLog implements DeltaLog {
-    private final DeltaLog inner;
+  static final class FailingOnceLog extends ForwardingDeltaLog {
     volatile boolean failNext;
 
     FailingOnceLog(DeltaLog inner) {
-      this.inner = inner;
-    }
-
-    @Override
-    public CompletableFuture<Void> start(Consumer<LogEntry> sink) {
-      return inner.start(sink);
-    }
-
-    @Override
-    public CompletableFuture<Void> stopped() {
-      return inner.stopped();
+      super(inner);
     }
 
     @Override
@@ -392,26 +380,6 @@ class OwnershipContractTest {
         return CompletableFuture.failedFuture(new RuntimeException("broker unreachable (test)"));
       }
       return inner.append(record);
-    }
-
-    @Override
-    public CompletableFuture<Void> barrier() {
-      return inner.barrier();
-    }
-
-    @Override
-    public int maxStateBytes() {
-      return inner.maxStateBytes();
-    }
-
-    @Override
-    public long skippedRecords() {
-      return inner.skippedRecords();
-    }
-
-    @Override
-    public void close() {
-      inner.close();
     }
   }
 }

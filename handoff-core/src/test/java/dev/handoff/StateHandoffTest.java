@@ -431,7 +431,7 @@ class StateHandoffTest {
             java.util.function.Consumer<dev.handoff.spi.LogEntry>>();
     dev.handoff.spi.DeltaLog inner = topic.open();
     dev.handoff.spi.DeltaLog gated =
-        new dev.handoff.spi.DeltaLog() {
+        new ForwardingDeltaLog(inner) {
           @Override
           public CompletableFuture<Void> start(
               java.util.function.Consumer<dev.handoff.spi.LogEntry> sink) {
@@ -446,36 +446,6 @@ class StateHandoffTest {
                     }
                   }
                 });
-          }
-
-          @Override
-          public CompletableFuture<Void> stopped() {
-            return inner.stopped();
-          }
-
-          @Override
-          public CompletableFuture<dev.handoff.spi.LogPosition> append(SlotRecord record) {
-            return inner.append(record);
-          }
-
-          @Override
-          public CompletableFuture<Void> barrier() {
-            return inner.barrier();
-          }
-
-          @Override
-          public int maxStateBytes() {
-            return inner.maxStateBytes();
-          }
-
-          @Override
-          public long skippedRecords() {
-            return inner.skippedRecords();
-          }
-
-          @Override
-          public void close() {
-            inner.close();
           }
         };
     StateHandoff<String> a =

@@ -2,6 +2,7 @@ package dev.handoff.testkit.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -244,11 +245,12 @@ class SecuredAccessTest {
           .containsIgnoringCase("authentication failed")
           .contains("invalid credentials");
       double after = failedKafkaAuthentications();
-      Thread.sleep(2_000); // what a retrying client would do meanwhile
-      assertThat(failedKafkaAuthentications())
-          .as("failed authentications at the broker after start failed")
-          .isEqualTo(after)
-          .isGreaterThan(before);
+      // For 2 s (what a retrying client would spend retrying) the broker sees no further attempt.
+      await("no failed authentication at the broker after start failed")
+          .during(Duration.ofSeconds(2))
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> failedKafkaAuthentications() == after);
+      assertThat(after).isGreaterThan(before);
     } finally {
       node.close();
     }
@@ -351,8 +353,11 @@ class SecuredAccessTest {
           .contains("SASL");
       assertThat(ms).as("ms until start failed").isLessThan(START_TIMEOUT.toMillis());
       long failed = saslFailures(refusals);
-      Thread.sleep(2_000); // what a retrying client would do meanwhile
-      assertThat(saslFailures(refusals)).as("SASL refusals after start failed").isEqualTo(failed);
+      // For 2 s (what a retrying client would spend retrying) ZooKeeper refuses nothing more.
+      await("no SASL refusal after start failed")
+          .during(Duration.ofSeconds(2))
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> saslFailures(refusals) == failed);
     } finally {
       node.close();
       detach("org.apache.zookeeper.server.ZooKeeperServer", refusals);
